@@ -1,0 +1,191 @@
+"""Load and validate ``[tool.guardrails]`` from the root pyproject.toml.
+
+Every key is checked before anything runs: unknown keys (with a did-you-mean), wrong types,
+paths escaping the repo and waivers without a reason are ``ConfigError``s that the plugin turns
+into a usage error (exit 4) located as ``pyproject.toml:LINE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+import re
+import sys
+from typing import Any
+
+from pytest_guardrails.api import Guardrail
+from pytest_guardrails.options import ConfigError
+from pytest_guardrails.options import MODE
+from pytest_guardrails.options import Option
+from pytest_guardrails.options import convert_table
+from pytest_guardrails.options import did_you_mean
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+PREFIX = "tool.guardrails"
+
+GLOBAL_OPTIONS: dict[str, Option] = {
+    "mode": MODE,
+    "submodules": Option("auto-or-paths", "auto",
+                         '`"auto"` (every path in `.gitmodules`) or a list of submodule paths'),
+    "exclude": Option("globs", (), "extra globs (repo-relative) that no scanning guardrail reads"),
+}
+#: tables handled by the engine itself rather than by one guardrail
+SPECIAL_TABLES = ("ignore", "forbid")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated ``[tool.guardrails]``: global keys plus one table per guardrail id."""
+
+    pyproject: Path
+    mode: str | None
+    submodules: str | tuple[str, ...]
+    exclude: tuple[str, ...]
+    ignore: Mapping[str, str]
+    tables: Mapping[str, Mapping[str, Any]]
+
+    def table(self, guardrail_id: str) -> Mapping[str, Any]:
+        return self.tables.get(guardrail_id, {})
+
+
+def read_pyproject(path: Path) -> dict[str, Any]:
+    """The raw ``[tool.guardrails]`` table (``{}`` if absent)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(PREFIX, f"cannot read {path.name}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("", f"invalid TOML in {path.name}: {exc}") from None
+    tool = data.get("tool", {})
+    raw = tool.get("guardrails", {}) if isinstance(tool, dict) else {}
+    if not isinstance(raw, dict):
+        raise ConfigError(PREFIX, f"{PREFIX} must be a table")
+    return raw  # pyright: ignore[reportUnknownVariableType]
+
+
+def split_waiver_key(key: str) -> tuple[str, str | None]:
+    """``"ruff[libs/x]"`` -> ``("ruff", "libs/x")``; ``"ruff"`` -> ``("ruff", None)``."""
+    m = re.fullmatch(r"([^\[\]]+)(?:\[([^\[\]]*)\])?", key.strip())
+    if not m:
+        return key, ""
+    return m.group(1), m.group(2)
+
+
+def _validate_ignore(raw: Any, ids: Sequence[str], targets: Sequence[str]) -> dict[str, str]:
+    key = f"{PREFIX}.ignore"
+    if not isinstance(raw, dict):
+        raise ConfigError(key, f"{key}: expected a table of id = \"reason\"")
+    table: dict[str, Any] = raw  # pyright: ignore[reportUnknownVariableType]
+    out: dict[str, str] = {}
+    for waiver, reason in table.items():
+        dotted = f'{key}."{waiver}"'
+        gid, target = split_waiver_key(waiver)
+        if gid not in ids:
+            raise ConfigError(dotted, f"{dotted}: unknown guardrail {gid!r}" + did_you_mean(gid, ids))
+        if target is not None and target not in targets:
+            raise ConfigError(
+                dotted, f"{dotted}: unknown target {target!r} (targets: {', '.join(targets)})"
+                + did_you_mean(target, targets))
+        if not isinstance(reason, str) or not reason.strip():
+            raise ConfigError(dotted, f"{dotted}: a waiver needs a reason: \"{waiver}\" = \"why\"")
+        out[waiver] = reason.strip()
+    return out
+
+
+def validate(
+    pyproject: Path,
+    raw: Mapping[str, Any],
+    guardrails: Sequence[Guardrail],
+    targets: Sequence[str] | None = None,
+) -> Settings:
+    """Check every key of ``raw`` (the ``[tool.guardrails]`` table) and fill in defaults.
+
+    ``targets`` (target labels, ``.`` for the root) validates ``id[target]`` waivers; when None,
+    it is derived from ``submodules``.
+    """
+    by_id = {g.name: g for g in guardrails}
+    known = [*GLOBAL_OPTIONS, *SPECIAL_TABLES, *(g.name for g in guardrails if g.settings is None)]
+    for key in raw:
+        if key not in known:
+            # a forbid-<name> id is configured under [tool.guardrails.forbid.<name>]
+            hint = (f"; configure it as [{PREFIX}.forbid.{key[len('forbid-'):]}]"
+                    if key.startswith("forbid-") else did_you_mean(key, known))
+            raise ConfigError(f"{PREFIX}.{key}", f"unknown key '{PREFIX}.{key}'{hint}")
+    top = convert_table(PREFIX, {k: v for k, v in raw.items() if k in GLOBAL_OPTIONS},
+                        {k: v for k, v in GLOBAL_OPTIONS.items() if k != "mode"})
+    if targets is None:
+        subs = top["submodules"]
+        targets = [".", *(subs if isinstance(subs, tuple) else ())]
+    tables: dict[str, Mapping[str, Any]] = {}
+    for g in guardrails:
+        if g.settings is not None:  # validated where it was defined ([tool.guardrails.forbid])
+            tables[g.name] = g.settings
+            continue
+        tables[g.name] = convert_table(f"{PREFIX}.{g.name}", raw.get(g.name, {}), g.options)
+    ignore = _validate_ignore(raw.get("ignore", {}), list(by_id), list(targets))
+    return Settings(
+        pyproject=pyproject,
+        mode=top["mode"],
+        submodules=top["submodules"],
+        exclude=top["exclude"],
+        ignore=ignore,
+        tables=tables,
+    )
+
+
+# --- locating a key in the file, for error messages ------------------------------------------
+
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+
+
+def _norm_key(key: str) -> str:
+    parts = re.findall(r'"((?:[^"\\]|\\.)*)"|\'([^\']*)\'|([^.\s"\']+)', key)
+    return ".".join(a or b or c for a, b, c in parts)
+
+
+def locate(text: str, dotted: str) -> int | None:
+    """Best-effort line number of ``dotted`` (``tool.guardrails.ruff.args[0]``) in ``text``."""
+    dotted = re.sub(r"\[\d+\]$", "", dotted)
+    norm = _norm_key(dotted)
+    table, _, leaf = norm.rpartition(".")
+    current = ""
+    header_line: int | None = None
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        m = _HEADER.match(line)
+        if m:
+            current = _norm_key(m.group(1))
+            if current == norm:
+                header_line = lineno
+            continue
+        km = re.match(r"\s*((?:\"(?:[^\"\\]|\\.)*\"|'[^']*'|[A-Za-z0-9_.\-\s\"'])+?)\s*=", line)
+        if not km:
+            continue
+        key = _norm_key(km.group(1))
+        if f"{current}.{key}" == norm or (current == table and key == leaf):
+            return lineno
+        if norm.startswith(f"{current}.{key}.") and current:
+            return lineno  # a dotted key or inline table holding the key
+    return header_line
+
+
+def format_error(pyproject: Path, root: Path, err: ConfigError) -> str:
+    try:
+        rel = pyproject.relative_to(root).as_posix()
+    except ValueError:
+        rel = str(pyproject)
+    line = None
+    if err.key:
+        try:
+            line = locate(pyproject.read_text(encoding="utf-8", errors="replace"), err.key)
+        except OSError:
+            line = None
+    where = f"{rel}:{line}" if line else rel
+    return f"{where}: {err.message}"

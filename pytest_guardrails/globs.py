@@ -1,0 +1,75 @@
+"""Path globs anchored at a root: ``*`` and ``?`` stay within a path segment, ``**`` spans any
+number of directories (``docs/**/*.md`` matches ``docs/a.md`` and ``docs/x/y/a.md``).
+
+Many globs compile into one regular expression, so matching a file list is one ``re`` call per
+file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+import re
+
+
+def glob_to_regex(pattern: str) -> str:
+    """Translate one glob into a regex (no anchors)."""
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "*":
+            if pattern.startswith("**", i):
+                at_start = i == 0 or pattern[i - 1] == "/"
+                j = i + 2
+                if at_start and j < n and pattern[j] == "/":
+                    out.append("(?:.*/)?")  # "**/" = zero or more directories
+                    i = j + 1
+                    continue
+                if at_start and j == n:
+                    out.append(".*")  # trailing "**" = everything below
+                    i = j
+                    continue
+                out.append(".*")
+                i = j
+                continue
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            end = pattern.find("]", i + 2 if pattern[i + 1:i + 2] in ("!", "]") else i + 1)
+            if end == -1:
+                out.append(re.escape(c))
+            else:
+                body = pattern[i + 1:end]
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append(f"[{body.replace(chr(92), chr(92) * 2)}]")
+                i = end
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out)
+
+
+class GlobSet:
+    """A set of root-anchored globs, matched against posix relative paths."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        self.patterns = tuple(patterns)
+        if self.patterns:
+            body = "|".join(f"(?:{glob_to_regex(p)})" for p in self.patterns)
+            self._regex: re.Pattern[str] | None = re.compile(f"(?s:{body})\\Z")
+        else:
+            self._regex = None
+
+    def __bool__(self) -> bool:
+        return bool(self.patterns)
+
+    def match(self, path: str) -> bool:
+        return self._regex is not None and self._regex.match(path) is not None
+
+    def filter(self, paths: Iterable[str]) -> list[str]:
+        if self._regex is None:
+            return []
+        m = self._regex.match
+        return [p for p in paths if m(p)]

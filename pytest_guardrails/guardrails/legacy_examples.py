@@ -1,0 +1,160 @@
+"""Example JSON files carry no legacy conversion notes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from collections.abc import Sequence
+import json
+import re
+from typing import Any
+
+from pytest_guardrails.api import Finding
+from pytest_guardrails.api import Guardrail
+from pytest_guardrails.api import NotApplicable
+from pytest_guardrails.api import Run
+from pytest_guardrails.globs import GlobSet
+from pytest_guardrails.options import Option
+
+NAME = "legacy-examples"
+
+OPTIONS = {
+    "files": Option("globs", ("**/examples/**/*.json",),
+                    "JSON files to audit (globs relative to each target's root)"),
+    "patterns": Option("regexes", ("(?i)auto-converted from legacy",),
+                       "regular expressions; a string value matching any of them is a finding"),
+}
+
+#: a snippet of the matching value is shown up to this length
+SNIPPET = 80
+
+
+def _pointer_token(key: str | int) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+def matches(data: Any, regexes: Sequence[re.Pattern[str]], pointer: str = ""
+            ) -> Iterator[tuple[str, str]]:
+    """(JSON pointer, value) of every string value matching a regex, in document order."""
+    if isinstance(data, str):
+        if any(r.search(data) for r in regexes):
+            yield pointer, data
+    elif isinstance(data, dict):
+        for k, v in data.items():  # pyright: ignore[reportUnknownVariableType]
+            yield from matches(v, regexes, f"{pointer}/{_pointer_token(k)}")  # pyright: ignore[reportUnknownArgumentType]
+    elif isinstance(data, list):
+        for i, v in enumerate(data):  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+            yield from matches(v, regexes, f"{pointer}/{i}")
+
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+', re.S)
+
+
+def value_lines(text: str, wanted: set[str]) -> dict[str, int]:
+    """1-based line of the value at each JSON pointer in ``wanted`` (``text`` is valid JSON)."""
+    found: dict[str, int] = {}
+    # stack entries: [container kind, current key or index, pointer prefix]
+    stack: list[list[Any]] = []
+    expect_key = False
+    line = 1
+    pos = 0
+    for m in _TOKEN.finditer(text):
+        line += text.count("\n", pos, m.start())
+        pos = m.start()
+        tok = m.group()
+        if tok == "{":
+            ptr = _current(stack)
+            stack.append(["o", None, ptr])
+            expect_key = True
+        elif tok == "[":
+            ptr = _current(stack)
+            stack.append(["a", 0, ptr])
+            expect_key = False
+        elif tok in "}]":
+            stack.pop()
+            expect_key = False
+        elif tok == ",":
+            if stack and stack[-1][0] == "a":
+                stack[-1][1] += 1
+            expect_key = bool(stack) and stack[-1][0] == "o"
+        elif tok == ":":
+            expect_key = False
+        elif expect_key:
+            stack[-1][1] = json.loads(tok)
+        else:
+            ptr = _current(stack)
+            if ptr in wanted:
+                found[ptr] = line
+                if len(found) == len(wanted):
+                    break
+    return found
+
+
+def _current(stack: list[list[Any]]) -> str:
+    if not stack:
+        return ""
+    kind, key, prefix = stack[-1]
+    del kind
+    return f"{prefix}/{_pointer_token(key)}"
+
+
+def _snippet(value: str) -> str:
+    one = " ".join(value.split())
+    return one if len(one) <= SNIPPET else one[: SNIPPET - 3] + "..."
+
+
+def check_file(rel: str, raw: bytes, regexes: Sequence[re.Pattern[str]]) -> Iterator[Finding]:
+    if b"\0" in raw[:8192]:
+        yield Finding("binary file, not JSON", rel, error=True)
+        return
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        yield Finding(f"not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})", rel, line,
+                      error=True)
+        return
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        yield Finding(f"invalid JSON: {exc.msg}", rel, exc.lineno, exc.colno, error=True)
+        return
+    except RecursionError:
+        yield Finding("JSON nested too deeply to read", rel, error=True)
+        return
+    hits = list(matches(data, regexes))
+    if not hits:
+        return
+    lines = value_lines(text, {p for p, _ in hits})
+    for pointer, value in hits:
+        yield Finding(f"{pointer or '/'}: {_snippet(value)}", rel, lines.get(pointer))
+
+
+def check(run: Run) -> Iterator[Finding]:
+    s = run.settings
+    patterns: tuple[str, ...] = s["patterns"]
+    if not patterns:
+        raise NotApplicable(f"no patterns: set [tool.guardrails.{NAME}] patterns")
+    target = run.target
+    run.project.require_checked_out(target)
+    regexes = [re.compile(p) for p in patterns]
+    files = GlobSet(s["files"]).filter(run.project.files(target))
+    for rel in files:
+        try:
+            raw = (target.root / rel).read_bytes()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            yield Finding(f"cannot read: {exc.strerror}", target.rel(rel), error=True)
+            continue
+        yield from check_file(target.rel(rel), raw, regexes)
+
+
+GUARDRAIL = Guardrail(
+    name=NAME,
+    code="GR008",
+    summary=__doc__ or "",
+    check=check,
+    options=OPTIONS,
+    noun="legacy note",
+    fix="rewrite or remove the legacy note in the example (or regenerate it in its source repo)",
+)

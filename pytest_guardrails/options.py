@@ -1,0 +1,165 @@
+"""Typed configuration keys: each ``Option`` validates and converts one TOML value.
+
+Errors are ``ConfigError`` with the dotted key (``tool.guardrails.ruff.args``) so the message
+points at the exact place in pyproject.toml.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+import difflib
+import posixpath
+import re
+from typing import Any
+from typing import Callable
+
+
+class ConfigError(Exception):
+    """A bad ``[tool.guardrails]`` value; ``key`` is the dotted TOML key it concerns."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+
+
+def did_you_mean(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _type_name(value: object) -> str:
+    names = {str: "a string", bool: "a boolean", int: "an integer", float: "a number",
+             list: "an array", dict: "a table"}
+    return names.get(type(value), type(value).__name__)
+
+
+def check_relpath(key: str, value: str) -> str:
+    """A repo-relative path or glob that stays inside the repo; returned in posix form."""
+    if not value:
+        raise ConfigError(key, f"{key}: empty path")
+    v = value.replace("\\", "/")
+    if v.startswith("/") or re.match(r"^[A-Za-z]:", v):
+        raise ConfigError(key, f"{key}: {value!r} is absolute; paths are relative to the repo root")
+    norm = posixpath.normpath(v)
+    if norm == ".." or norm.startswith("../"):
+        raise ConfigError(key, f"{key}: {value!r} escapes the repository")
+    return norm if not v.endswith("/") else norm + "/"
+
+
+def _str(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(key, f"{key}: expected a string, got {_type_name(value)}")
+    return value
+
+
+def _str_list(key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(key, f"{key}: expected an array of strings, got {_type_name(value)}")
+    items: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
+    out: list[str] = []
+    for i, item in enumerate(items):
+        out.append(_str(f"{key}[{i}]", item))
+    return tuple(out)
+
+
+def _regex(key: str, value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ConfigError(key, f"{key}: invalid regular expression {value!r}: {exc}") from None
+    return value
+
+
+def _convert(kind: str, key: str, value: Any, choices: tuple[str, ...]) -> Any:
+    if kind == "str":
+        return _str(key, value)
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(key, f"{key}: expected true or false, got {_type_name(value)}")
+        return value
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigError(key, f"{key}: expected a positive number, got {value!r}")
+        return float(value)
+    if kind == "choice":
+        s = _str(key, value)
+        if s not in choices:
+            raise ConfigError(
+                key, f"{key}: expected one of {', '.join(map(repr, choices))}, got {s!r}"
+                + did_you_mean(s, choices))
+        return s
+    if kind == "str-list":
+        return _str_list(key, value)
+    if kind == "path":
+        return check_relpath(key, _str(key, value))
+    if kind in ("paths", "globs"):
+        return tuple(check_relpath(f"{key}[{i}]", s) for i, s in enumerate(_str_list(key, value)))
+    if kind == "auto-or-paths":
+        if value == "auto":
+            return "auto"
+        if isinstance(value, str):
+            raise ConfigError(key, f"{key}: expected \"auto\" or an array of paths, got {value!r}")
+        return _convert("paths", key, value, choices)
+    if kind == "regex":
+        return _regex(key, _str(key, value))
+    if kind == "regexes":
+        return tuple(_regex(f"{key}[{i}]", s) for i, s in enumerate(_str_list(key, value)))
+    if kind == "str-map":
+        if not isinstance(value, dict):
+            raise ConfigError(key, f"{key}: expected a table of strings, got {_type_name(value)}")
+        table: dict[str, Any] = value  # pyright: ignore[reportUnknownVariableType]
+        return {k: _str(f'{key}."{k}"', v) for k, v in table.items()}
+    raise AssertionError(f"unknown option kind {kind!r}")
+
+
+KINDS = ("str", "bool", "number", "choice", "str-list", "path", "paths", "globs",
+         "auto-or-paths", "regex", "regexes", "str-map")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One key of a guardrail's table: its kind, default and one-line help (shown in the docs)."""
+
+    kind: str
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+    #: extra validation after conversion; raise ConfigError
+    validate: Callable[[str, Any], None] | None = None
+
+    def __post_init__(self) -> None:
+        assert self.kind in KINDS, self.kind
+
+    def convert(self, key: str, value: Any) -> Any:
+        converted = _convert(self.kind, key, value, self.choices)
+        if self.validate is not None:
+            self.validate(key, converted)
+        return converted
+
+
+MODE = Option("choice", None, "`\"warn\"` or `\"strict\"`: this guardrail's mode",
+              choices=("warn", "strict"))
+
+
+def convert_table(
+    prefix: str, table: Any, options: Mapping[str, Option], *, required: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Validate ``table`` against ``options`` (plus ``mode``); fill in defaults."""
+    if not isinstance(table, dict):
+        raise ConfigError(prefix, f"{prefix}: expected a table, got {_type_name(table)}")
+    raw: dict[str, Any] = table  # pyright: ignore[reportUnknownVariableType]
+    allowed = {"mode": MODE, **options}
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        dotted = f"{prefix}.{key}"
+        if key not in allowed:
+            raise ConfigError(dotted, f"unknown key {dotted!r}" + did_you_mean(key, allowed))
+        out[key] = allowed[key].convert(dotted, value)
+    for key in required:
+        if key not in out:
+            raise ConfigError(f"{prefix}.{key}", f"{prefix}: missing required key {key!r}")
+    for key, opt in allowed.items():
+        out.setdefault(key, opt.default)
+    return out

@@ -1,0 +1,140 @@
+"""What the controller prints after the run: warn-mode findings, GitHub annotations, the table.
+
+Outcomes travel from xdist workers as a plain dict on the report (``report.guardrail``), which
+pytest's report serialisation carries like any other report attribute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from dataclasses import dataclass
+import os
+from typing import TYPE_CHECKING
+from typing import Any
+
+import pytest
+
+from pytest_guardrails.api import Finding
+
+if TYPE_CHECKING:
+    from pytest_guardrails.project import Project
+
+#: findings shown per xfailed item in the terminal summary unless -v
+SHOWN = 20
+
+
+@dataclass(frozen=True)
+class Outcome:
+    guardrail: str
+    target: str
+    mode: str
+    #: passed | findings | error | cannot-run | not-applicable | skipped
+    status: str
+    reason: str = ""
+    findings: tuple[Finding, ...] = ()
+    tool: str | None = None
+    text: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["findings"] = [asdict(f) for f in self.findings]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Outcome:
+        findings = tuple(Finding(**f) for f in d.get("findings", ()))
+        return cls(**{**d, "findings": findings})
+
+
+def _word(report: pytest.TestReport) -> str:
+    if hasattr(report, "wasxfail"):
+        return "xfailed"
+    return report.outcome
+
+
+def _escape_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_prop(s: str) -> str:
+    return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def annotation(level: str, title: str, finding: Finding) -> str:
+    """A GitHub Actions workflow command for one finding."""
+    props: list[str] = []
+    if finding.path:
+        props.append(f"file={_escape_prop(finding.path)}")
+        if finding.line:
+            props.append(f"line={finding.line}")
+        if finding.col:
+            props.append(f"col={finding.col}")
+    props.append(f"title={_escape_prop(title)}")
+    text = f"{finding.code} {finding.message}" if finding.code else finding.message
+    return f"::{level} {','.join(props)}::{_escape_data(text)}"
+
+
+class Reporter:
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.rows: list[tuple[str, Outcome, str]] = []  # (nodeid, outcome, pytest word)
+
+    def add(self, report: pytest.TestReport) -> None:
+        data = getattr(report, "guardrail", None)
+        if isinstance(data, dict):
+            outcome = Outcome.from_dict(data)  # pyright: ignore[reportUnknownArgumentType]
+            self.rows.append((report.nodeid, outcome, _word(report)))
+
+    def summary(self, tr: pytest.TerminalReporter, *, verbose: bool) -> None:
+        if not self.rows:
+            return
+        self._warnings(tr, verbose)
+        if os.environ.get("GITHUB_ACTIONS") == "true":
+            for line in self._annotations():
+                tr.write_line(line)
+        tr.write_sep("=", "guardrails")
+        width_g = max(len("guardrail"), *(len(o.guardrail) for _, o, _ in self.rows))
+        width_t = max(len("target"), *(len(o.target) for _, o, _ in self.rows))
+        tr.write_line(f"{'guardrail':<{width_g}}  {'target':<{width_t}}  {'outcome':<8}  findings")
+        for _, o, word in sorted(self.rows, key=lambda r: r[0]):
+            count = str(len([f for f in o.findings if not f.error])) if o.status in (
+                "findings", "error") else "-"
+            note = f"  ({o.reason})" if o.status in ("cannot-run", "not-applicable", "skipped") else ""
+            markup = {"passed": {"green": True}, "failed": {"red": True, "bold": True},
+                      "xfailed": {"yellow": True}, "skipped": {"yellow": True}}.get(word, {})
+            tr.write(f"{o.guardrail:<{width_g}}  {o.target:<{width_t}}  ")
+            tr.write(f"{word:<8}", **markup)
+            tr.write_line(f"  {count}{note}")
+
+    def _warnings(self, tr: pytest.TerminalReporter, verbose: bool) -> None:
+        shown = [(n, o) for n, o, w in self.rows if w == "xfailed" and o.text]
+        if not shown:
+            return
+        tr.write_sep("=", "guardrail warnings (warn mode: these do not fail the run)", yellow=True)
+        for nodeid, o in shown:
+            lines = o.text.splitlines()
+            head, body = lines[:1], lines[1:]
+            tail = [ln for ln in body if ln.startswith("how to fix:")]
+            body = [ln for ln in body if not ln.startswith("how to fix:")]
+            if not verbose and len(body) > SHOWN:
+                more = len(body) - SHOWN
+                body = [*body[:SHOWN], f"... and {more} more (-v shows all)"]
+            summary = head[0] if head else ""
+            name = nodeid.rsplit("::", 1)[-1]
+            summary = summary[len(name) + 2:] if summary.startswith(f"{name}: ") else summary
+            tr.write_line(f"{nodeid}: {summary}", yellow=True)
+            for line in [*body, *tail]:
+                tr.write_line(f"    {line}")
+
+    def _annotations(self) -> list[str]:
+        out: list[str] = []
+        for _, o, word in self.rows:
+            if word not in ("failed", "xfailed"):
+                continue
+            level = "error" if word == "failed" else "warning"
+            title = o.guardrail if o.target == "." else f"{o.guardrail}[{o.target}]"
+            if o.findings:
+                out.extend(annotation(level, title, f) for f in o.findings)
+            else:
+                out.append(annotation(level, title, Finding(o.reason or o.text.split("\n")[0])))
+        return out

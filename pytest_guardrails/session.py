@@ -1,0 +1,326 @@
+"""The engine, loaded only when guardrails are enabled: one plugin object per pytest process that
+collects the anchor ``pyproject.toml``, runs guardrail items and reports on them."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
+import os
+from pathlib import Path
+import traceback
+from typing import Any
+
+import pytest
+
+from pytest_guardrails import config as config_mod
+from pytest_guardrails.api import CannotRun
+from pytest_guardrails.api import Finding
+from pytest_guardrails.api import Guardrail
+from pytest_guardrails.api import GuardrailError
+from pytest_guardrails.api import NotApplicable
+from pytest_guardrails.api import Run
+from pytest_guardrails.guardrails import assemble
+from pytest_guardrails.options import ConfigError
+from pytest_guardrails.plugin import addresses_anchor
+from pytest_guardrails.plugin import anchor_of
+from pytest_guardrails.project import Project
+from pytest_guardrails.project import Target
+from pytest_guardrails.project import submodule_paths
+from pytest_guardrails.report import Outcome
+from pytest_guardrails.report import Reporter
+
+TRUE = ("1", "true", "yes", "on", "strict")
+FALSE = ("0", "false", "no", "off", "warn")
+
+outcome_key = pytest.StashKey[Outcome]()
+
+
+def env_name(guardrail_id: str) -> str:
+    return "STRICT_" + guardrail_id.replace("-", "_").upper()
+
+
+def _env_flag(name: str) -> str | None:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return None
+    if value in TRUE:
+        return "strict"
+    if value in FALSE:
+        return "warn"
+    raise ConfigError("", f"environment variable {name}={os.environ[name]!r}: expected 1 or 0")
+
+
+def resolve_mode(config: pytest.Config, settings: config_mod.Settings, guardrail_id: str,
+                 table_mode: str | None) -> str:
+    """--guardrails-mode > STRICT_<ID> (STRICT_CODEGEN) > STRICT_GUARDRAILS > table > global."""
+    cli: str | None = config.getoption("guardrails_mode")
+    if cli:
+        return cli
+    names = [env_name(guardrail_id)]
+    if guardrail_id == "codegen-drift":
+        names.append("STRICT_CODEGEN")
+    names.append("STRICT_GUARDRAILS")
+    for name in names:
+        flag = _env_flag(name)
+        if flag:
+            return flag
+    return table_mode or settings.mode or "warn"
+
+
+def targets_for(guardrail: Guardrail, project: Project, settings: Mapping[str, Any]) -> Sequence[Target]:
+    if guardrail.scope == "target":
+        return project.targets
+    if guardrail.scope == "submodule":
+        return project.targets[1:]
+    return guardrail.scope(project, settings)
+
+
+class GuardrailsSession:
+    """Registered as ``guardrails-session`` when guardrails are enabled."""
+
+    NAME = "guardrails-session"
+
+    def __init__(self, config: pytest.Config, project: Project, guardrails: Sequence[Guardrail]):
+        self.config = config
+        self.project = project
+        self.guardrails = guardrails
+        self.anchor = anchor_of(config)
+        self.reporter = Reporter(project)
+        self.is_worker = hasattr(config, "workerinput")
+
+    @classmethod
+    def create(cls, config: pytest.Config) -> GuardrailsSession:
+        root = config.rootpath
+        anchor = anchor_of(config)
+        if not anchor.is_file():
+            raise pytest.UsageError(
+                f"guardrails: no pyproject.toml in the rootdir {root}; guardrails are configured "
+                "in [tool.guardrails] there (run pytest from the repository root, or pass --rootdir)"
+            )
+        try:
+            raw = config_mod.read_pyproject(anchor)
+            plugins = [(f"pytest_guardrails_register in {type(p).__name__}", list(r))
+                       for p, r in _hook_results(config)]
+            guardrails = assemble(raw, plugins)
+            settings = config_mod.validate(anchor, raw, guardrails)
+            project = Project(root, settings, submodule_paths(root, settings.submodules))
+            for g in guardrails:
+                resolve_mode(config, settings, g.name, settings.table(g.name).get("mode"))
+        except ConfigError as err:
+            raise pytest.UsageError(config_mod.format_error(anchor, root, err)) from None
+        session = cls(config, project, guardrails)
+        session._set_args()
+        return session
+
+    def _set_args(self) -> None:
+        config = self.config
+        invocation_dir = config.invocation_params.dir
+        anchor = self.anchor
+        args = [str(a) for a in config.args]
+        if config.getoption("guardrails_only"):
+            own = [a for a in args if addresses_anchor(a, invocation_dir, anchor)]
+            given = config.args_source == pytest.Config.ArgsSource.ARGS
+            other = [a for a in args if a not in own]
+            if given and other:
+                raise pytest.UsageError(
+                    f"--guardrails-only runs only guardrails; {other[0]!r} is not one "
+                    "(use --guardrails to run tests and guardrails together)")
+            config.args[:] = own or [str(anchor)]
+            return
+        for a in args:
+            path = Path(os.path.abspath(invocation_dir / a.split("::", 1)[0]))
+            if path == anchor or path in anchor.parents:
+                return
+        config.args.append(str(anchor))
+
+    # --- collection --------------------------------------------------------------------------
+
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+        if file_path == self.anchor:
+            return GuardrailsFile.from_parent(parent, path=file_path, session_plugin=self)
+        return None
+
+    def mode_of(self, guardrail: Guardrail, settings: Mapping[str, Any]) -> str:
+        return resolve_mode(self.config, self.project.settings, guardrail.name, settings.get("mode"))
+
+    # --- reporting ---------------------------------------------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        if not isinstance(item, GuardrailItem):
+            return report
+        outcome = item.stash.get(outcome_key, None)
+        decided = report.when == "call" or (report.skipped and report.when == "setup")
+        if decided:
+            if outcome is None:  # waived or skipped by a marker before running
+                outcome = item.outcome("skipped", reason=_skip_reason(report))
+            report.guardrail = outcome.to_dict()  # type: ignore[attr-defined]
+        if report.skipped and isinstance(report.longrepr, tuple) and not hasattr(report, "wasxfail"):
+            # point SKIPPED at the item, not at this plugin's source
+            report.longrepr = (str(item.path), 1, report.longrepr[2])
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if not self.is_worker:
+            self.reporter.add(report)
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        lines = [f"guardrails: {len(self.guardrails)} guardrails, targets: "
+                 + ", ".join(t.label for t in self.project.targets)]
+        for g in self.guardrails:
+            if g.header is not None:
+                line = g.header()
+                if line:
+                    lines.append(f"guardrails: {line}")
+        return lines
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if not self.is_worker:
+            self.reporter.summary(terminalreporter, verbose=self.config.getoption("verbose") > 0)
+
+
+def _hook_results(config: pytest.Config) -> list[tuple[object, Sequence[Guardrail]]]:
+    hook = config.pluginmanager.hook.pytest_guardrails_register
+    out: list[tuple[object, Sequence[Guardrail]]] = []
+    for impl in hook.get_hookimpls():
+        result = impl.function(config=config)
+        if result:
+            out.append((impl.plugin, result))
+    return out
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    if isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    return "skipped"
+
+
+class GuardrailsFile(pytest.File):
+    """The anchor ``<rootdir>/pyproject.toml``; its children are the guardrail items."""
+
+    def __init__(self, *, session_plugin: GuardrailsSession, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.session_plugin = session_plugin
+
+    def collect(self) -> Iterator[GuardrailItem]:
+        plugin = self.session_plugin
+        project = plugin.project
+        for g in plugin.guardrails:
+            settings = project.settings.table(g.name)
+            mode = plugin.mode_of(g, settings)
+            for target in targets_for(g, project, settings):
+                name = g.name if target.is_root else f"{g.name}[{target.path}]"
+                yield GuardrailItem.from_parent(
+                    self, name=name, guardrail=g, target=target, settings=settings, mode=mode)
+
+
+class GuardrailItem(pytest.Item):
+    """One guardrail on one target."""
+
+    def __init__(self, *, guardrail: Guardrail, target: Target, settings: Mapping[str, Any],
+                 mode: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.guardrail = guardrail
+        self.target = target
+        self.settings = settings
+        self.mode = mode
+        self.add_marker("guardrail")
+        self.user_properties.extend(
+            [("guardrail", guardrail.name), ("target", target.label), ("mode", mode)])
+        waivers = self.project.settings.ignore
+        for key in (f"{guardrail.name}[{target.label}]", guardrail.name):
+            if key in waivers:
+                self.add_marker(pytest.mark.skip(reason=f"waived ({key}): {waivers[key]}"))
+                break
+
+    @property
+    def project(self) -> Project:
+        plugin: GuardrailsSession = self.parent.session_plugin  # type: ignore[union-attr]
+        return plugin.project
+
+    @property
+    def strict(self) -> bool:
+        return self.mode == "strict"
+
+    def outcome(self, status: str, *, reason: str = "", run: Run | None = None,
+                findings: Sequence[Finding] = (), text: str = "") -> Outcome:
+        return Outcome(
+            guardrail=self.guardrail.name, target=self.target.label, mode=self.mode,
+            status=status, reason=reason, findings=tuple(findings),
+            tool=run.tool if run else None, text=text)
+
+    def _finish(self, outcome: Outcome) -> None:
+        self.stash[outcome_key] = outcome
+        self.user_properties.append(("findings", len(outcome.findings)))
+        if outcome.tool:
+            self.user_properties.append(("tool_version", outcome.tool))
+
+    def runtest(self) -> None:
+        g = self.guardrail
+        run = Run(guardrail=g, target=self.target, project=self.project, settings=self.settings)
+        try:
+            findings = list(g.check(run))
+        except NotApplicable as exc:
+            self._finish(self.outcome("not-applicable", reason=str(exc), run=run))
+            pytest.skip(f"{self.name}: {exc}")
+        except CannotRun as exc:
+            reason = f"cannot run: {exc.reason}" + (f"; how to fix: {exc.fix}" if exc.fix else "")
+            self._finish(self.outcome("cannot-run", reason=reason, run=run, text=reason))
+            if self.strict:
+                pytest.fail(f"{self.name}: {reason}", pytrace=False)
+            pytest.skip(f"{self.name}: {reason}")
+        except GuardrailError as exc:
+            self._error(run, str(exc), str(exc))
+        except Exception as exc:  # a bug in a guardrail must not break warn mode's exit code
+            tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            self._error(run, f"internal error in {g.name}: {type(exc).__name__}: {exc}", tb)
+        else:
+            self._report(run, findings)
+
+    def _error(self, run: Run, message: str, detail: str) -> None:
+        reason = f"error: {message}"
+        text = reason if detail == message else f"{reason}\n{detail}"
+        self._finish(self.outcome("error", reason=reason, run=run, text=text))
+        if self.strict:
+            pytest.fail(f"{self.name}: {text}", pytrace=False)
+        pytest.xfail(f"{self.name}: {reason}")
+
+    def _report(self, run: Run, findings: Sequence[Finding]) -> None:
+        if not findings:
+            self._finish(self.outcome("passed", run=run))
+            return
+        g = self.guardrail
+        errors = [f for f in findings if f.error]
+        n = len(findings) - len(errors)
+        noun = g.noun if n == 1 else _plural(g.noun)
+        summary = run.summary or f"{self.name}: {n} {noun}"
+        if errors:
+            summary = (f"{self.name}: error: {len(errors)} input"
+                       f"{'s' if len(errors) != 1 else ''} could not be read"
+                       + (f", {n} {noun}" if n else ""))
+        lines = [summary, *(str(f) for f in findings), *run.notes]
+        fix = run.fix if run.fix is not None else g.fix
+        if fix:
+            lines.append(f"how to fix: {fix}")
+        text = "\n".join(lines)
+        status = "error" if errors else "findings"
+        self._finish(self.outcome(status, reason=summary, run=run, findings=findings, text=text))
+        if self.strict:
+            pytest.fail(text, pytrace=False)
+        pytest.xfail(summary)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"guardrails::{self.name}"
+
+
+def _plural(noun: str) -> str:
+    if noun.endswith("s") or noun.endswith("x"):
+        return noun + "es"
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + "s"
