@@ -16,9 +16,10 @@ import sys
 from typing import Any
 
 from pytest_guardrails.api import Guardrail
-from pytest_guardrails.options import ConfigError
 from pytest_guardrails.options import MODE
+from pytest_guardrails.options import ConfigError
 from pytest_guardrails.options import Option
+from pytest_guardrails.options import as_table
 from pytest_guardrails.options import convert_table
 from pytest_guardrails.options import did_you_mean
 
@@ -64,11 +65,11 @@ def read_pyproject(path: Path) -> dict[str, Any]:
         raise ConfigError(PREFIX, f"cannot read {path.name}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("", f"invalid TOML in {path.name}: {exc}") from None
-    tool = data.get("tool", {})
-    raw = tool.get("guardrails", {}) if isinstance(tool, dict) else {}
-    if not isinstance(raw, dict):
+    tool = as_table(data.get("tool", {})) or {}
+    table = as_table(tool.get("guardrails", {}))
+    if table is None:
         raise ConfigError(PREFIX, f"{PREFIX} must be a table")
-    return raw  # pyright: ignore[reportUnknownVariableType]
+    return table
 
 
 def split_waiver_key(key: str) -> tuple[str, str | None]:
@@ -81,9 +82,9 @@ def split_waiver_key(key: str) -> tuple[str, str | None]:
 
 def _validate_ignore(raw: Any, ids: Sequence[str], targets: Sequence[str]) -> dict[str, str]:
     key = f"{PREFIX}.ignore"
-    if not isinstance(raw, dict):
+    table = as_table(raw)
+    if table is None:
         raise ConfigError(key, f"{key}: expected a table of id = \"reason\"")
-    table: dict[str, Any] = raw  # pyright: ignore[reportUnknownVariableType]
     out: dict[str, str] = {}
     for waiver, reason in table.items():
         dotted = f'{key}."{waiver}"'
@@ -122,7 +123,7 @@ def validate(
     top = convert_table(PREFIX, {k: v for k, v in raw.items() if k in GLOBAL_OPTIONS},
                         {k: v for k, v in GLOBAL_OPTIONS.items() if k != "mode"})
     if targets is None:
-        subs = top["submodules"]
+        subs: str | tuple[str, ...] = top["submodules"]
         targets = [".", *(subs if isinstance(subs, tuple) else ())]
     tables: dict[str, Mapping[str, Any]] = {}
     for g in guardrails:

@@ -25,3 +25,4 @@ def pytest_guardrails_register(config: pytest.Config) -> Sequence[Guardrail]:
     seen. ``--guardrails-only`` loads no ``conftest.py``; load a plugin module with ``-p`` or
     ship an entry point in the ``pytest_guardrails`` group instead.
     """
+    raise NotImplementedError

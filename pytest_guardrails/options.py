@@ -13,6 +13,7 @@ import posixpath
 import re
 from typing import Any
 from typing import Callable
+from typing import cast
 
 
 class ConfigError(Exception):
@@ -30,9 +31,19 @@ def did_you_mean(word: str, choices: Any) -> str:
 
 
 def _type_name(value: object) -> str:
-    names = {str: "a string", bool: "a boolean", int: "an integer", float: "a number",
-             list: "an array", dict: "a table"}
+    names: dict[type, str] = {str: "a string", bool: "a boolean", int: "an integer",
+                              float: "a number", list: "an array", dict: "a table"}
     return names.get(type(value), type(value).__name__)
+
+
+def as_table(value: object) -> dict[str, Any] | None:
+    """``value`` typed as a TOML table, or None if it is not one."""
+    return cast("dict[str, Any]", value) if isinstance(value, dict) else None
+
+
+def as_array(value: object) -> list[Any] | None:
+    """``value`` typed as a TOML array, or None if it is not one."""
+    return cast("list[Any]", value) if isinstance(value, list) else None
 
 
 def check_relpath(key: str, value: str) -> str:
@@ -55,9 +66,9 @@ def _str(key: str, value: Any) -> str:
 
 
 def _str_list(key: str, value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list):
+    items = as_array(value)
+    if items is None:
         raise ConfigError(key, f"{key}: expected an array of strings, got {_type_name(value)}")
-    items: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
     out: list[str] = []
     for i, item in enumerate(items):
         out.append(_str(f"{key}[{i}]", item))
@@ -107,9 +118,9 @@ def _convert(kind: str, key: str, value: Any, choices: tuple[str, ...]) -> Any:
     if kind == "regexes":
         return tuple(_regex(f"{key}[{i}]", s) for i, s in enumerate(_str_list(key, value)))
     if kind == "str-map":
-        if not isinstance(value, dict):
+        table = as_table(value)
+        if table is None:
             raise ConfigError(key, f"{key}: expected a table of strings, got {_type_name(value)}")
-        table: dict[str, Any] = value  # pyright: ignore[reportUnknownVariableType]
         return {k: _str(f'{key}."{k}"', v) for k, v in table.items()}
     raise AssertionError(f"unknown option kind {kind!r}")
 
@@ -147,9 +158,9 @@ def convert_table(
     prefix: str, table: Any, options: Mapping[str, Option], *, required: tuple[str, ...] = ()
 ) -> dict[str, Any]:
     """Validate ``table`` against ``options`` (plus ``mode``); fill in defaults."""
-    if not isinstance(table, dict):
+    raw = as_table(table)
+    if raw is None:
         raise ConfigError(prefix, f"{prefix}: expected a table, got {_type_name(table)}")
-    raw: dict[str, Any] = table  # pyright: ignore[reportUnknownVariableType]
     allowed = {"mode": MODE, **options}
     out: dict[str, Any] = {}
     for key, value in raw.items():

@@ -43,7 +43,8 @@ class Outcome:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Outcome:
         findings = tuple(Finding(**f) for f in d.get("findings", ()))
-        return cls(**{**d, "findings": findings})
+        fields: dict[str, Any] = {**d, "findings": findings}
+        return cls(**fields)
 
 
 def _word(report: pytest.TestReport) -> str:

@@ -101,8 +101,8 @@ class GuardrailsSession:
             )
         try:
             raw = config_mod.read_pyproject(anchor)
-            plugins = [(f"pytest_guardrails_register in {type(p).__name__}", list(r))
-                       for p, r in _hook_results(config)]
+            results: list[Sequence[Guardrail]] = config.hook.pytest_guardrails_register(config=config)
+            plugins = [("pytest_guardrails_register", list(r)) for r in results]
             guardrails = assemble(raw, plugins)
             settings = config_mod.validate(anchor, raw, guardrails)
             project = Project(root, settings, submodule_paths(root, settings.submodules))
@@ -139,7 +139,8 @@ class GuardrailsSession:
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
         if file_path == self.anchor:
-            return GuardrailsFile.from_parent(parent, path=file_path, session_plugin=self)
+            return GuardrailsFile.from_parent(  # pyright: ignore[reportUnknownMemberType]
+                parent, path=file_path, session_plugin=self)
         return None
 
     def mode_of(self, guardrail: Guardrail, settings: Mapping[str, Any]) -> str:
@@ -159,7 +160,8 @@ class GuardrailsSession:
         if decided:
             if outcome is None:  # waived or skipped by a marker before running
                 outcome = item.outcome("skipped", reason=_skip_reason(report))
-            report.guardrail = outcome.to_dict()  # type: ignore[attr-defined]
+            # extra report attributes survive xdist's report serialisation
+            report.__dict__["guardrail"] = outcome.to_dict()
         if report.skipped and isinstance(report.longrepr, tuple) and not hasattr(report, "wasxfail"):
             # point SKIPPED at the item, not at this plugin's source
             report.longrepr = (str(item.path), 1, report.longrepr[2])
@@ -181,17 +183,7 @@ class GuardrailsSession:
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if not self.is_worker:
-            self.reporter.summary(terminalreporter, verbose=self.config.getoption("verbose") > 0)
-
-
-def _hook_results(config: pytest.Config) -> list[tuple[object, Sequence[Guardrail]]]:
-    hook = config.pluginmanager.hook.pytest_guardrails_register
-    out: list[tuple[object, Sequence[Guardrail]]] = []
-    for impl in hook.get_hookimpls():
-        result = impl.function(config=config)
-        if result:
-            out.append((impl.plugin, result))
-    return out
+            self.reporter.summary(terminalreporter, verbose=self.config.get_verbosity() > 0)
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -215,7 +207,7 @@ class GuardrailsFile(pytest.File):
             mode = plugin.mode_of(g, settings)
             for target in targets_for(g, project, settings):
                 name = g.name if target.is_root else f"{g.name}[{target.path}]"
-                yield GuardrailItem.from_parent(
+                yield GuardrailItem.from_parent(  # pyright: ignore[reportUnknownMemberType]
                     self, name=name, guardrail=g, target=target, settings=settings, mode=mode)
 
 
@@ -224,7 +216,7 @@ class GuardrailItem(pytest.Item):
 
     def __init__(self, *, guardrail: Guardrail, target: Target, settings: Mapping[str, Any],
                  mode: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(**kwargs)  # pyright: ignore[reportUnknownMemberType]
         self.guardrail = guardrail
         self.target = target
         self.settings = settings
@@ -240,8 +232,9 @@ class GuardrailItem(pytest.Item):
 
     @property
     def project(self) -> Project:
-        plugin: GuardrailsSession = self.parent.session_plugin  # type: ignore[union-attr]
-        return plugin.project
+        anchor = self.parent
+        assert isinstance(anchor, GuardrailsFile)
+        return anchor.session_plugin.project
 
     @property
     def strict(self) -> bool:

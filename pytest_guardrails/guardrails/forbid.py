@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from collections.abc import Mapping
 import re
 from typing import Any
 
@@ -13,6 +12,7 @@ from pytest_guardrails.api import Run
 from pytest_guardrails.globs import GlobSet
 from pytest_guardrails.options import ConfigError
 from pytest_guardrails.options import Option
+from pytest_guardrails.options import as_table
 from pytest_guardrails.options import convert_table
 
 PREFIX = "tool.guardrails.forbid"
@@ -51,9 +51,9 @@ def check(run: Run) -> Iterator[Finding]:
 
 
 def expand(raw: Any) -> list[Guardrail]:
-    if not isinstance(raw, dict):
+    tables = as_table(raw)
+    if tables is None:
         raise ConfigError(PREFIX, f"{PREFIX}: expected tables [{PREFIX}.<name>]")
-    tables: Mapping[str, Any] = raw  # pyright: ignore[reportUnknownVariableType]
     out: list[Guardrail] = []
     for name, table in tables.items():
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name):

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 import json
 from typing import Any
+from typing import cast
 
 from pytest_guardrails.api import CannotRun
 from pytest_guardrails.api import Finding
@@ -118,20 +119,23 @@ def frontmatter_value(yaml_text: str, dotted: str) -> tuple[str | None, int | No
     """
     import yaml
 
-    node = yaml.compose(yaml_text, Loader=yaml.BaseLoader)
+    node: yaml.Node | None = yaml.compose(yaml_text, Loader=yaml.BaseLoader)
     for part in dotted.split("."):
         if not isinstance(node, yaml.MappingNode):
             return None, None
-        for k, v in node.value:  # pyright: ignore[reportUnknownVariableType]
+        pairs = cast("list[tuple[yaml.Node, yaml.Node]]", node.value)
+        for k, v in pairs:
             if isinstance(k, yaml.ScalarNode) and k.value == part:
-                node = v  # pyright: ignore[reportUnknownVariableType]
+                node = v
                 break
         else:
             return None, None
+    if node is None:
+        return None, None
+    line = cast("int", node.start_mark.line)
     if not isinstance(node, yaml.ScalarNode):
-        line: int = node.start_mark.line  # pyright: ignore[reportUnknownMemberType]
         return "", line
-    return str(node.value), node.start_mark.line  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+    return str(node.value), line
 
 
 def check(run: Run) -> Iterator[Finding]:
