@@ -14,6 +14,7 @@ from pytest_guardrails.options import ConfigError
 #: one module per built-in guardrail, each exposing ``GUARDRAIL``; the order is the item order
 BUILTIN: Sequence[str] = (
     "version_ssot",
+    "dependency_pins",
     "legacy_examples",
 )
 
