@@ -15,6 +15,8 @@ from pytest_guardrails.options import ConfigError
 BUILTIN: Sequence[str] = (
     "version_ssot",
     "dependency_pins",
+    "ruff",
+    "pyright",
     "legacy_examples",
 )
 

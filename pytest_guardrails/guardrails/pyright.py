@@ -1,0 +1,268 @@
+"""pyright reports no type errors, in the repository and in each submodule."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Sequence
+from importlib import metadata
+import json
+import os
+from pathlib import Path
+import re
+from typing import Any
+from typing import cast
+
+from pytest_guardrails import _process
+from pytest_guardrails._process import as_int
+from pytest_guardrails._process import as_list
+from pytest_guardrails._process import dig
+from pytest_guardrails.api import Finding
+from pytest_guardrails.api import Guardrail
+from pytest_guardrails.api import NotApplicable
+from pytest_guardrails.api import Run
+from pytest_guardrails.globs import GlobSet
+from pytest_guardrails.options import Option
+from pytest_guardrails.project import Target
+
+NAME = "pyright"
+
+OPTIONS = {
+    "args": Option("str-list", (), "extra arguments for `pyright` (e.g. `[\"--pythonversion\", "
+                   "\"3.11\"]`, or `[\"--warnings\"]` to count warnings too); the target's own "
+                   "pyright configuration is always used"),
+    "timeout": Option("number", 900.0, "seconds before pyright is stopped and the item reports "
+                      "an error"),
+}
+
+#: what pyright itself would analyse: its source suffixes
+SUFFIXES = (".py", ".pyi")
+#: how deep ``extends`` chains are followed
+MAX_EXTENDS = 10
+
+
+# --- the target's own pyright configuration (only ``include`` matters here) --------------------
+
+
+def _scan(text: str, on_code: Callable[[str, int], tuple[str, int]]) -> str:
+    """Copy ``text``, passing JSON strings through unchanged and everything else to
+    ``on_code(text, i) -> (output, next index)``."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i:j + 1])
+            i = j + 1
+        else:
+            piece, i = on_code(text, i)
+            out.append(piece)
+    return "".join(out)
+
+
+def _drop_comment(text: str, i: int) -> tuple[str, int]:
+    if text.startswith("//", i):
+        j = text.find("\n", i)
+        return "", len(text) if j == -1 else j
+    if text.startswith("/*", i):
+        j = text.find("*/", i + 2)
+        return " ", len(text) if j == -1 else j + 2
+    return text[i], i + 1
+
+
+_CLOSING = re.compile(r"\s*[}\]]")
+
+
+def _drop_trailing_comma(text: str, i: int) -> tuple[str, int]:
+    if text[i] == "," and _CLOSING.match(text, i + 1):
+        return "", i + 1
+    return text[i], i + 1
+
+
+def strip_jsonc(text: str) -> str:
+    """JSON with comments and trailing commas (pyrightconfig.json's dialect) as plain JSON."""
+    return _scan(_scan(text, _drop_comment), _drop_trailing_comma)
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    """The pyright settings in ``path`` (pyrightconfig.json or pyproject.toml), or None."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
+    try:
+        if path.name.endswith(".toml"):
+            from pytest_guardrails.config import tomllib
+
+            data = dig(tomllib.loads(text), "tool", "pyright")
+        else:
+            data = json.loads(strip_jsonc(text))
+    except ValueError:
+        return None
+    return cast("dict[str, Any]", data) if isinstance(data, dict) else None
+
+
+def config_file(directory: Path) -> Path | None:
+    """The file pyright reads with ``-p directory``: pyrightconfig.json, else pyproject.toml."""
+    for name in ("pyrightconfig.json", "pyproject.toml"):
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
+def includes(target_root: Path) -> list[str] | None:
+    """The ``include`` entries in effect for ``target_root``, relative to it (following
+    ``extends``); None when pyright analyses everything under the target."""
+    path = config_file(target_root)
+    for _ in range(MAX_EXTENDS):
+        if path is None:
+            return None
+        data = _read(path)
+        if data is None:
+            return None
+        include = data.get("include")
+        if isinstance(include, list):
+            entries: list[Any] = include  # pyright: ignore[reportUnknownVariableType]
+            base = path.parent
+            out: list[str] = []
+            for entry in entries:
+                if isinstance(entry, str):
+                    full = os.path.normpath(os.path.join(base, entry))
+                    out.append(Path(os.path.relpath(full, target_root)).as_posix())
+            return out
+        extends = data.get("extends")
+        if not isinstance(extends, str):
+            return None
+        path = (path.parent / extends).resolve()
+    return None
+
+
+def select(files: Sequence[str], include: Sequence[str] | None) -> list[str]:
+    """The Python files among ``files`` (target-relative) that pyright's ``include`` covers."""
+    py = [f for f in files if f.endswith(SUFFIXES) and "\n" not in f]
+    if include is None:
+        return py
+    specs: list[str] = []
+    for entry in include:
+        spec = entry.rstrip("/")
+        if spec in ("", "."):
+            return py
+        specs += [spec, f"{spec}/**"]
+    globs = GlobSet(specs)
+    return [f for f in py if globs.match(f)]
+
+
+# --- running it -----------------------------------------------------------------------------
+
+
+def environment() -> dict[str, str]:
+    """pyright-python's launcher must not look for updates (offline, and no noise)."""
+    return {**os.environ, "PYRIGHT_PYTHON_IGNORE_WARNINGS": "1"}
+
+
+def command(exe: str, target: Target, args: Sequence[str]) -> list[str]:
+    """``-p`` pins the project to the target: its own config, never a parent repo's; ``-`` reads
+    the files to check from stdin (pyright has no exclude option, and an argv could overflow)."""
+    return [exe, "--outputjson", "-p", str(target.root), *args, "-"]
+
+
+def _message(text: str) -> str:
+    lines = [" ".join(line.replace("\xa0", " ").split()) for line in text.splitlines()]
+    return "; ".join(line for line in lines if line)
+
+
+def findings(root: Path, diagnostics: list[object], *, warnings: bool) -> Iterator[Finding]:
+    """Errors always; warnings with ``--warnings`` (pyright's exit code counts them then)."""
+    for d in diagnostics:
+        severity = dig(d, "severity")
+        if severity != "error" and not (warnings and severity == "warning"):
+            continue
+        filename = dig(d, "file")
+        if not isinstance(filename, str):
+            raise ValueError(f"a diagnostic without a file: {d!r}")
+        line = as_int(dig(d, "range", "start", "line"))
+        col = as_int(dig(d, "range", "start", "character"))
+        message = _message(str(dig(d, "message") or ""))
+        rule = dig(d, "rule")
+        yield Finding(
+            message=message if severity == "error" else f"{severity}: {message}",
+            path=_process.relative(root, filename),
+            line=line + 1 if line is not None else None,
+            col=col + 1 if col is not None else None,
+            code=rule if isinstance(rule, str) and rule else None,
+        )
+
+
+def check(run: Run) -> list[Finding]:
+    target = run.target
+    run.project.require_checked_out(target)
+    exe = _process.find_tool("pyright", "pyright[nodejs]")
+    files = [f for f in select(run.project.files(target), includes(target.root))
+             if (target.root / f).is_file()]
+    if not files:
+        raise NotApplicable("no Python files to check")
+    version = bundled_version(exe)
+    run.tool = f"pyright {version}" if version else "pyright"
+    args: Sequence[str] = run.settings["args"]
+    result = _process.run_tool(
+        NAME, command(exe, target, args), cwd=target.root, timeout=run.settings["timeout"],
+        env=environment(), stdin="".join(f"{f}\n" for f in files))
+    if result.returncode not in (0, 1):
+        raise _process.crashed(NAME, result, f"exit code {result.returncode}")
+    try:
+        data: object = json.loads(result.stdout)
+    except ValueError:
+        raise _process.crashed(NAME, result, "its output is not JSON") from None
+    diagnostics = as_list(dig(data, "generalDiagnostics"))
+    if diagnostics is None:
+        raise _process.crashed(NAME, result, "no generalDiagnostics in its JSON")
+    reported = dig(data, "version")
+    if isinstance(reported, str) and reported:
+        run.tool = f"pyright {reported}"
+    try:
+        found = list(findings(run.root, diagnostics, warnings="--warnings" in args))
+    except ValueError as exc:
+        raise _process.crashed(NAME, result, f"unexpected JSON: {exc}") from None
+    if not target.is_root:
+        run.fix = (f"fix it in the submodule's own repository ({target.path}), commit there, "
+                   "then bump the submodule here")
+    return found
+
+
+def bundled_version(exe: str) -> str | None:
+    """The version of the pyright PyPI package when ``exe`` is its launcher (no need to start
+    Node to ask it); None for a pyright from elsewhere or a launcher told to fetch another."""
+    if os.path.dirname(exe) not in _process.bin_dirs():
+        return None
+    if os.environ.get("PYRIGHT_PYTHON_FORCE_VERSION") or os.environ.get(
+            "PYRIGHT_PYTHON_PYLANCE_VERSION"):
+        return None
+    try:
+        version = metadata.version("pyright")
+    except metadata.PackageNotFoundError:
+        return None
+    return re.sub(r"\.post\d+$", "", version)
+
+
+def header() -> str | None:
+    exe = _process.which("pyright")
+    if exe is None:
+        return "pyright: not found"
+    version = bundled_version(exe)
+    line = f"pyright {version}" if version else (_process.tool_version(exe, env=environment()) or "pyright")
+    return f"{line} ({exe})"
+
+
+GUARDRAIL = Guardrail(
+    name=NAME,
+    code="GR004",
+    summary=__doc__ or "",
+    check=check,
+    options=OPTIONS,
+    noun="type error",
+    fix="fix the types, or configure the rule in the target's own pyright settings, or "
+        "suppress one line with `# pyright: ignore[rule]`",
+    header=header,
+)

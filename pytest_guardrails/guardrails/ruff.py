@@ -1,0 +1,126 @@
+"""ruff reports no lint violations, in the repository and in each submodule."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from collections.abc import Sequence
+import json
+from pathlib import Path
+
+from pytest_guardrails import _process
+from pytest_guardrails._process import as_int
+from pytest_guardrails._process import as_list
+from pytest_guardrails._process import dig
+from pytest_guardrails.api import Finding
+from pytest_guardrails.api import Guardrail
+from pytest_guardrails.api import Run
+from pytest_guardrails.options import Option
+from pytest_guardrails.project import Project
+from pytest_guardrails.project import Target
+
+NAME = "ruff"
+
+OPTIONS = {
+    "args": Option("str-list", (), "extra arguments for `ruff check` (e.g. `[\"--preview\"]`); "
+                   "the target's own ruff configuration is always used"),
+    "timeout": Option("number", 120.0, "seconds before ruff is stopped and the item reports "
+                      "an error"),
+}
+
+
+def glob_escape(path: str) -> str:
+    """``path`` as a literal ruff glob; ``,`` (ruff splits the option on it) becomes ``?``."""
+    out = "".join(f"[{c}]" if c in "[]*?{}" else c for c in path)
+    return out.replace(",", "?")
+
+
+def excludes(project: Project, target: Target) -> list[str]:
+    """Absolute globs ruff must not read for ``target``: the submodules inside it (each is a
+    target of its own) and ``[tool.guardrails] exclude``.
+
+    Absolute, because ruff matches a bare name like ``schemas`` against every directory of that
+    name in the tree.
+    """
+    base = glob_escape(target.root.as_posix())
+    nested = [t for t in project.targets if not t.is_root and t != target
+              and (target.is_root or t.path.startswith(target.path + "/"))]
+    out = [glob_escape(t.root.as_posix()) for t in nested]
+    prefix = "" if target.is_root else target.path + "/"
+    for glob in project.settings.exclude:
+        if prefix and glob.startswith(prefix):
+            glob = glob[len(prefix):]
+        elif prefix and not glob.startswith("**/"):
+            continue  # a root glob that cannot reach into this submodule
+        out.append(f"{base}/{glob.rstrip('/')}")
+    return out
+
+
+def command(exe: str, project: Project, target: Target, args: Sequence[str]) -> list[str]:
+    argv = [exe, "check", "--output-format", "json", "--no-cache"]
+    for glob in excludes(project, target):
+        argv += ["--extend-exclude", glob]
+    return [*argv, *args, "."]
+
+
+def findings(root: Path, diagnostics: list[object]) -> Iterator[Finding]:
+    for d in diagnostics:
+        filename = dig(d, "filename")
+        if not isinstance(filename, str):
+            raise ValueError(f"a diagnostic without a filename: {d!r}")
+        code = dig(d, "code")
+        yield Finding(
+            message=str(dig(d, "message") or "").strip(),
+            path=_process.relative(root, filename),
+            line=as_int(dig(d, "location", "row")),
+            col=as_int(dig(d, "location", "column")),
+            code=code if isinstance(code, str) and code else None,
+        )
+
+
+def check(run: Run) -> list[Finding]:
+    target = run.target
+    run.project.require_checked_out(target)
+    exe = _process.find_tool("ruff", "ruff")
+    run.tool = _process.tool_version(exe) or "ruff"
+    argv = command(exe, run.project, target, run.settings["args"])
+    result = _process.run_tool(NAME, argv, cwd=target.root, timeout=run.settings["timeout"])
+    if result.returncode not in (0, 1):
+        raise _process.crashed(NAME, result, f"exit code {result.returncode}")
+    try:
+        diagnostics = as_list(json.loads(result.stdout))
+    except ValueError:
+        raise _process.crashed(NAME, result, "its output is not JSON") from None
+    if diagnostics is None:
+        raise _process.crashed(NAME, result, "its output is not a JSON list")
+    try:
+        found = list(findings(run.root, diagnostics))
+    except ValueError as exc:
+        raise _process.crashed(NAME, result, f"unexpected JSON: {exc}") from None
+    if not target.is_root:
+        run.fix = (f"fix it in the submodule's own repository ({target.path}), commit there, "
+                   "then bump the submodule here")
+    return sorted(found, key=_order)
+
+
+def _order(f: Finding) -> tuple[str, int, int, str]:
+    return (f.path or "", f.line or 0, f.col or 0, f.code or "")
+
+
+def header() -> str | None:
+    exe = _process.which("ruff")
+    if exe is None:
+        return "ruff: not found"
+    return f"{_process.tool_version(exe) or 'ruff (version unknown)'} ({exe})"
+
+
+GUARDRAIL = Guardrail(
+    name=NAME,
+    code="GR003",
+    summary=__doc__ or "",
+    check=check,
+    options=OPTIONS,
+    noun="ruff violation",
+    fix="fix the code (`ruff check --fix` fixes some), or configure or suppress the rule with "
+        "its code in the target's own ruff settings",
+    header=header,
+)
