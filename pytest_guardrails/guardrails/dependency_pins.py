@@ -289,6 +289,9 @@ class Inputs:
     pins: list[Pin] = field(default_factory=lambda: [])
     errors: list[Finding] = field(default_factory=lambda: [])
 
+    #: the root project's Python requirement (``requires-python`` or Poetry's ``python``)
+    python: str | None = None
+
     def error(self, message: str, path: str, line: int | None = None,
               col: int | None = None) -> None:
         self.errors.append(Finding(message, path, line, col, error=True))
@@ -409,6 +412,9 @@ def read_pyproject(out: Inputs, path: str, text: str) -> None:
                           path, at)
 
     project = _as_table(data.get("project"))
+    if path == "pyproject.toml":
+        python = project.get("requires-python", _poetry_python(data))
+        out.python = python if isinstance(python, str) else None
     if "dependencies" in project:
         key: Key = ("project", "dependencies")
         strings(_as_list(out, project["dependencies"], "project.dependencies", path,
@@ -442,6 +448,24 @@ def read_pyproject(out: Inputs, path: str, text: str) -> None:
                                        site)
             else:
                 _poetry_dependency(out, name, value, path, _line_of(lines, (*key, name)), site)
+
+
+def _poetry_python(data: dict[str, Any]) -> Any:
+    poetry = _as_table(_as_table(data.get("tool")).get("poetry"))
+    return _as_table(poetry.get("dependencies")).get("python")
+
+
+def python_marker(python: str | None) -> BaseMarker:
+    """The environment marker of the root project's Python requirement (any if none/invalid)."""
+    if not python:
+        return _any_marker()
+    from poetry.core.factory import Factory
+
+    try:
+        return Factory.create_dependency("python-requirement", {"version": "*", "python": python}
+                                         ).marker
+    except ValueError:
+        return _any_marker()
 
 
 def _load_toml(out: Inputs, path: str, text: str) -> dict[str, Any] | None:
@@ -633,15 +657,17 @@ def _relevant(run: Run, path: str) -> bool:
 # --- comparing ---------------------------------------------------------------------------------
 
 
-def _disjoint(a: Declaration, b: Declaration) -> bool:
-    return a.marker.intersect(b.marker).is_empty()
+def _disjoint(a: Declaration, b: Declaration, env: BaseMarker) -> bool:
+    """No environment the root project supports installs both."""
+    return env.intersect(a.marker).intersect(b.marker).is_empty()
 
 
 def _equal(a: Declaration, b: Declaration) -> bool:
     return a.constraint.allows_all(b.constraint) and b.constraint.allows_all(a.constraint)
 
 
-def conflicts(decls: Sequence[Declaration], submodule: str, identical: bool) -> Iterator[Finding]:
+def conflicts(decls: Sequence[Declaration], submodule: str, identical: bool, env: BaseMarker
+              ) -> Iterator[Finding]:
     """One finding per pair of declarations of a package that cannot both hold."""
     by_package: dict[str, list[Declaration]] = {}
     for d in decls:
@@ -651,7 +677,7 @@ def conflicts(decls: Sequence[Declaration], submodule: str, identical: bool) -> 
             for b in group[i + 1:]:
                 if not (_inside(a.path, submodule) or _inside(b.path, submodule)):
                     continue  # both in the root repository: not a cross-repo question
-                if a.site == b.site or _disjoint(a, b):
+                if a.site == b.site or _disjoint(a, b, env):
                     continue
                 if _inside(a.path, submodule) and not _inside(b.path, submodule):
                     a, b = b, a  # report at the root repository's side: that is what you edit
@@ -666,12 +692,16 @@ def conflicts(decls: Sequence[Declaration], submodule: str, identical: bool) -> 
                               a.path, a.line)
 
 
-def outside(decls: Sequence[Declaration], pins: Sequence[Pin], submodule: str
+def outside(decls: Sequence[Declaration], pins: Sequence[Pin], submodule: str, env: BaseMarker
             ) -> Iterator[Finding]:
-    """One finding per (lock, declaration) where no locked version satisfies the declaration."""
+    """One finding per (lock, declaration) where no locked version satisfies the declaration.
+
+    Constraints that apply to no Python the root project supports are left out.
+    """
     sites: dict[tuple[str, str], list[Declaration]] = {}
     for d in decls:
-        sites.setdefault(d.site, []).append(d)
+        if not env.intersect(d.marker).is_empty():
+            sites.setdefault(d.site, []).append(d)
     locked: dict[tuple[str, str], list[Pin]] = {}
     for p in pins:
         locked.setdefault((p.path, p.package), []).append(p)
@@ -725,8 +755,14 @@ def check(run: Run) -> Iterator[Finding]:
     ignored = {_canonical(p) for p in s["ignore-packages"]}
     decls = [d for d in out.declarations if d.package not in ignored]
     pins = [p for p in out.pins if p.package not in ignored]
-    findings = [*conflicts(decls, target.path, s["policy"] == "identical"),
-                *outside(decls, pins, target.path)]
+    if "pyproject.toml" not in seen:
+        root_only = Inputs()  # not compared, but it says which Pythons matter
+        read_pyproject(root_only, "pyproject.toml",
+                       _read_text(root_only, run, "pyproject.toml") or "")
+        out.python = root_only.python
+    env = python_marker(out.python)
+    findings = [*conflicts(decls, target.path, s["policy"] == "identical", env),
+                *outside(decls, pins, target.path, env)]
     run.notes.append("compared: " + ", ".join(projects))
     if locks:
         run.notes.append("locks: " + ", ".join(locks))
@@ -734,9 +770,9 @@ def check(run: Run) -> Iterator[Finding]:
         packages = sorted({f.message.split(" ", 1)[0] for f in findings})
         noun = "pin conflict" if len(findings) == 1 else "pin conflicts"
         run.summary = f"{NAME}[{target.path}]: {len(findings)} {noun} ({', '.join(packages)})"
-        run.fix = (f"make each constraint agree with the one it names: edit this repository's "
-                   f"declaration, or change {target.path}'s in its own repository and bump the "
-                   "submodule here; then relock (poetry lock / uv lock / pip-compile)")
+        run.fix = (f"change this repository's constraint or lock to agree with {target.path} "
+                   f"(or change {target.path} in its own repository, commit there and bump the "
+                   "submodule here), then relock: poetry lock / uv lock / pip-compile")
     yield from _sorted([*out.errors, *findings])
 
 
