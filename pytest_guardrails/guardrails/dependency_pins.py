@@ -64,6 +64,14 @@ _POETRY_MARKER_KEYS = ("python", "platform", "markers")
 Key = tuple[Union[str, int], ...]
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _SCALAR = re.compile(r"[^,\]}#\r\n]*")
+#: multi-line basic, multi-line literal, basic, literal (a closing delimiter may be followed by
+#: up to two more quotes, which belong to the string)
+_STRINGS = (
+    re.compile(r'"""(?:[^"\\]|\\[\s\S]|"(?!""))*"""(?:"{0,2})'),
+    re.compile(r"'''[\s\S]*?'''(?:'{0,2})"),
+    re.compile(r'"(?:[^"\\\n]|\\.)*"'),
+    re.compile(r"'[^'\n]*'"),
+)
 _TOML_ERROR_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 
 
@@ -107,27 +115,11 @@ class _TomlLines:
     def _string_end(self) -> int:
         """Index just past the string starting at ``self.i``."""
         s, i = self.s, self.i
-        if s.startswith('"""', i) or s.startswith("'''", i):
-            quote = s[i:i + 3]
-            k = i + 3
-            while True:
-                if quote == '"""' and s[k] == "\\":
-                    k += 2
-                    continue
-                if s.startswith(quote, k):
-                    k += 3
-                    extra = 0
-                    while extra < 2 and s[k:k + 1] == quote[0]:
-                        k += 1
-                        extra += 1
-                    return k
-                k += 1
-        if s[i] == "'":
-            return s.index("'", i + 1) + 1
-        k = i + 1
-        while s[k] != '"':
-            k += 2 if s[k] == "\\" else 1
-        return k + 1
+        for regex in _STRINGS:
+            m = regex.match(s, i)
+            if m:
+                return m.end()
+        return i + 1
 
     def _key(self) -> list[str]:
         parts: list[str] = []
@@ -324,7 +316,12 @@ def _pep508(out: Inputs, raw: str, path: str, line: int, site: str) -> None:
     if spec.startswith("(") and spec.endswith(")"):
         spec = spec[1:-1].strip()
     normalized = ",".join(str(s).replace("===", "==") for s in req.specifier)
-    marker = parse_marker(str(req.marker)) if req.marker is not None else parse_marker("")
+    try:
+        marker = parse_marker(str(req.marker)) if req.marker is not None else _any_marker()
+    except Exception as exc:  # packaging accepted it; poetry-core's parser may still refuse
+        out.error(f"{req.name}: unsupported marker {str(req.marker)!r}: {_first_line(exc)}",
+                  path, line)
+        return
     marker_text = raw.split(";", 1)[1].strip() if req.marker is not None else ""
     _add(out, req.name, spec or "*", normalized or "*", marker, marker_text, path, line, site)
 
@@ -371,7 +368,7 @@ def _poetry_dependency(out: Inputs, name: str, value: Any, path: str, line: int,
 
     try:
         dep = Factory.create_dependency(name, {"version": version, **where})
-    except (ValueError, TypeError) as exc:
+    except Exception as exc:  # its marker parser raises its own (lark) errors
         out.error(f"{name}: invalid dependency: {_first_line(exc)}", path, line)
         return
     marker = dep.marker
@@ -464,7 +461,7 @@ def python_marker(python: str | None) -> BaseMarker:
     try:
         return Factory.create_dependency("python-requirement", {"version": "*", "python": python}
                                          ).marker
-    except ValueError:
+    except Exception:  # an invalid Python requirement restricts nothing
         return _any_marker()
 
 
@@ -484,6 +481,32 @@ def _load_toml(out: Inputs, path: str, text: str) -> dict[str, Any] | None:
         return None
 
 
+_PACKAGE_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*package[ \t]*\]\][ \t]*(?:#.*)?$", re.M)
+_ANY_HEADER = re.compile(r"^[ \t]*\[", re.M)
+_VERSION_KEY = re.compile(r"^[ \t]*version[ \t]*=", re.M)
+
+
+def _version_lines(text: str, count: int) -> list[int] | None:
+    """Line of each ``[[package]]``'s ``version`` (else its header), found with three regexes:
+    lock files are large and machine-written. None when the headers do not match ``count``
+    (then the full ``toml_lines`` walk decides)."""
+    headers = [m.start() for m in _PACKAGE_HEADER.finditer(text)]
+    if len(headers) != count:
+        return None
+    found: list[int] = []
+    line, pos = 1, 0
+    for start in headers:
+        eol = text.find("\n", start)
+        nxt = _ANY_HEADER.search(text, len(text) if eol == -1 else eol + 1)
+        end = nxt.start() if nxt else len(text)
+        m = _VERSION_KEY.search(text, start, end)
+        at = m.start() if m else start
+        line += text.count("\n", pos, at)
+        pos = at
+        found.append(line)
+    return found
+
+
 def read_toml_lock(out: Inputs, path: str, text: str) -> None:
     """The ``[[package]]`` name/version pairs of ``poetry.lock`` or ``uv.lock``."""
     from poetry.core.constraints.version import Version
@@ -492,14 +515,16 @@ def read_toml_lock(out: Inputs, path: str, text: str) -> None:
     data = _load_toml(out, path, text)
     if data is None:
         return
-    lines = toml_lines(text)
-    packages = data.get("package", [])
-    for i, entry in enumerate(packages if isinstance(packages, list) else []):  # pyright: ignore[reportUnknownArgumentType, reportUnknownVariableType]
+    raw = data.get("package", [])
+    packages: list[Any] = raw if isinstance(raw, list) else []  # pyright: ignore[reportUnknownVariableType]
+    fast = _version_lines(text, len(packages))
+    lines = toml_lines(text) if fast is None else {}
+    for i, entry in enumerate(packages):
         table = _as_table(entry)
         name, version = table.get("name"), table.get("version")
         if not isinstance(name, str) or not isinstance(version, str):
             continue  # uv.lock: a virtual or dynamic-version workspace member
-        line = _line_of(lines, ("package", i, "version"))
+        line = fast[i] if fast is not None else _line_of(lines, ("package", i, "version"))
         try:
             parsed = Version.parse(version)
         except InvalidVersionError:
