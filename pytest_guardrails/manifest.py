@@ -373,7 +373,7 @@ def write(path: Path, generators: Sequence[Generator]) -> bool:
     for g in hashed:
         if not g.output_files:
             raise ManifestError(f"generator {g.name!r}: no file matches outputs "
-                                f"{list(g.outputs)} under {root}")
+                                f"{list(g.outputs)} under {root.resolve()}")
     text = dumps(hashed)
     try:
         if path.read_text(encoding="utf-8") == text:
@@ -497,9 +497,13 @@ def _updated(existing: list[Generator], args: argparse.Namespace) -> list[Genera
     return out
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
+
+
 def _summary(generators: Sequence[Generator]) -> str:
-    return ", ".join(f"{g.name}: {len(g.input_files or {})} inputs, "
-                     f"{len(g.output_files or {})} outputs" for g in generators)
+    return ", ".join(f"{g.name}: {_count(len(g.input_files or {}), 'input')}, "
+                     f"{_count(len(g.output_files or {}), 'output')}" for g in generators)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

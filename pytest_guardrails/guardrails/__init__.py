@@ -17,6 +17,7 @@ BUILTIN: Sequence[str] = (
     "dependency_pins",
     "ruff",
     "pyright",
+    "codegen_drift",
     "legacy_examples",
 )
 

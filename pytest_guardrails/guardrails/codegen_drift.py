@@ -1,0 +1,520 @@
+"""Generated code in a submodule matches its pinned commit and manifest: verified, never regenerated."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pytest_guardrails import manifest as manifest_mod
+from pytest_guardrails.api import CannotRun
+from pytest_guardrails.api import Finding
+from pytest_guardrails.api import Guardrail
+from pytest_guardrails.api import GuardrailError
+from pytest_guardrails.api import Run
+from pytest_guardrails.options import Option
+from pytest_guardrails.project import GIT_TIMEOUT
+from pytest_guardrails.project import has_git_metadata
+from pytest_guardrails.project import normalize_relpath
+from pytest_guardrails.project import read_gitmodules
+
+if TYPE_CHECKING:
+    from git import Repo
+
+NAME = "codegen-drift"
+
+OPTIONS = {
+    "generated": Option("paths", (),
+                        "paths inside each submodule holding generated code; empty: the whole "
+                        "submodule"),
+    "manifest": Option("path", None,
+                       "manifest inside the submodule (written by `guardrails-manifest write`); "
+                       f"unset: `{manifest_mod.DEFAULT_NAME}` when present"),
+}
+
+GITLINK = "160000"
+
+
+def short(sha: str | None) -> str:
+    return sha[:7] if sha else "(none)"
+
+
+# --- git through GitPython -----------------------------------------------------------------------
+
+
+class Git:
+    """A repository found by GitPython; runs read-only git in it and returns raw bytes.
+
+    Every call runs ``git --no-optional-locks`` with ``GIT_OPTIONAL_LOCKS=0``, so no command
+    refreshes (rewrites) an index. ``GIT_DIR``/``GIT_WORK_TREE``/``GIT_INDEX_FILE`` leaked from
+    a git hook are pointed back at this repository.
+    """
+
+    def __init__(self, path: Path) -> None:
+        import git
+
+        try:
+            self.repo: Repo = git.Repo(path)  # no parent search: path itself must be a repo
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
+            raise NotARepo(str(exc)) from None
+        env = {"GIT_OPTIONAL_LOCKS": "0"}
+        gitdir = self.repo.git_dir
+        leaked = {"GIT_DIR": gitdir, "GIT_WORK_TREE": self.repo.working_tree_dir or str(path),
+                  "GIT_INDEX_FILE": os.path.join(gitdir, "index")}
+        env.update({k: str(v) for k, v in leaked.items() if k in os.environ})
+        self.env = env
+
+    def __enter__(self) -> Git:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.repo.close()
+
+    def run(self, *args: str, ok: Sequence[int] = (0,)) -> tuple[int, bytes]:
+        import git
+
+        cmd = ["git", "--no-optional-locks", *args]
+        try:
+            status, out, err = self.repo.git.execute(
+                cmd, env=self.env, kill_after_timeout=GIT_TIMEOUT, with_extended_output=True,
+                with_exceptions=False, stdout_as_string=False, strip_newline_in_stdout=False)
+        except git.GitCommandError as exc:  # timeout
+            raise GuardrailError(f"git failed in {self.repo.working_tree_dir}\n"
+                                 f"command: {' '.join(cmd)}\nerror: {exc}") from None
+        if status not in ok:
+            err_text = err.decode("utf-8", "replace") if isinstance(err, bytes) else str(err)
+            raise GuardrailError(
+                f"git failed in {self.repo.working_tree_dir}\ncommand: {' '.join(cmd)}\n"
+                f"return code: {status}\nstderr: {err_text.strip() or '(none)'}")
+        return status, out
+
+
+class NotARepo(Exception):
+    pass
+
+
+def split_z(out: bytes) -> list[str]:
+    return out.decode("utf-8", "surrogateescape").split("\0")
+
+
+# --- the superproject's view of the submodule ----------------------------------------------------
+
+
+@dataclass
+class Gitlink:
+    """What the superproject records for the submodule path."""
+
+    index: str | None = None  # stage-0 gitlink
+    head: str | None = None  # gitlink in HEAD's tree
+    stages: dict[int, str] = field(default_factory=lambda: {})  # 1/2/3 on a merge conflict
+    plain_files: int = 0  # files tracked directly below the path (a vendored copy)
+    head_is_tree: bool = False
+
+    @property
+    def conflict(self) -> bool:
+        return bool(self.stages)
+
+    @property
+    def pinned(self) -> str | None:
+        return self.index or self.head
+
+
+def read_gitlink(sp: Git, path: str) -> Gitlink:
+    link = Gitlink()
+    _, out = sp.run("ls-files", "-s", "-z", "--", f":(literal){path}")
+    for entry in split_z(out):
+        if not entry:
+            continue
+        meta, _, p = entry.partition("\t")
+        mode, sha, stage = meta.split(" ")
+        if p == path and mode == GITLINK:
+            if stage == "0":
+                link.index = sha
+            else:
+                link.stages[int(stage)] = sha
+        elif p.startswith(path + "/"):
+            link.plain_files += 1
+    status, out = sp.run("ls-tree", "-z", "HEAD", "--", f":(literal){path}", ok=(0, 128))
+    if status == 0:  # 128: no commit yet
+        for entry in split_z(out):
+            meta, _, p = entry.partition("\t")
+            if p == path:
+                mode, _kind, sha = meta.split(" ")
+                if mode == GITLINK:
+                    link.head = sha
+                else:
+                    link.head_is_tree = True
+    return link
+
+
+def orphan_gitlinks(sp: Git, mapped: set[str]) -> list[str]:
+    """Gitlinks in the index that no ``.gitmodules`` entry maps."""
+    _, out = sp.run("ls-files", "-s", "-z")
+    found: list[str] = []
+    for entry in split_z(out):
+        meta, _, p = entry.partition("\t")
+        if meta.startswith(GITLINK + " ") and p not in mapped and p not in found:
+            found.append(p)
+    return found
+
+
+# --- the submodule's own state -------------------------------------------------------------------
+
+#: porcelain v2 status letters -> words
+_WORDS = {"M": "modified", "D": "deleted", "A": "added", "R": "renamed", "C": "copied",
+          "T": "changed type"}
+
+
+def describe(xy: str, sub: str, orig: str | None, where: str) -> str:
+    """The message for one porcelain v2 entry of the submodule's status."""
+    x, y = xy[0], xy[1]
+    if sub.startswith("S"):
+        what = [w for flag, w in zip(sub[1:], ("new commits", "modified files", "untracked files"))
+                if flag != "."]
+        return f"nested submodule has {', '.join(what)} (uncommitted in {where})"
+    if y != ".":
+        text = f"generated file {_WORDS.get(y, y)} (uncommitted change in {where})"
+        if x != ".":
+            text += f"; also {_WORDS.get(x, x)} in {where}'s index"
+        return text
+    staged = _WORDS.get(x, x)
+    if orig is not None:
+        staged += f" from {orig}"
+    return f"generated file {staged} in {where}'s index, not committed"
+
+
+def work_tree_changes(sm: Git, where: str, generated: Sequence[str]) -> list[tuple[str, str]]:
+    """(submodule-relative path, message) for every change under ``generated``."""
+    spec = [f":(literal){g}" for g in generated] or ["."]
+    _, out = sm.run("status", "--porcelain=v2", "-z", "--untracked-files=all",
+                    "--ignore-submodules=none", "--", *spec)
+    fields = split_z(out)
+    changes: list[tuple[str, str]] = []
+    i = 0
+    while i < len(fields):
+        entry = fields[i]
+        i += 1
+        if not entry:
+            continue
+        kind = entry[0]
+        if kind == "?":
+            changes.append((entry[2:], f"untracked file among generated code "
+                                       f"(not committed in {where})"))
+        elif kind == "1":
+            parts = entry.split(" ", 8)
+            changes.append((parts[8], describe(parts[1], parts[2], None, where)))
+        elif kind == "2":
+            parts = entry.split(" ", 9)
+            orig = fields[i] if i < len(fields) else None
+            i += 1
+            changes.append((parts[9], describe(parts[1], parts[2], orig, where)))
+        elif kind == "u":
+            parts = entry.split(" ", 10)
+            changes.append((parts[10], f"generated file has a merge conflict in {where}"))
+    return sorted(changes)
+
+
+# --- the check -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    """Findings by category, for the summary line and the fix."""
+
+    path: str
+    state: list[Finding] = field(default_factory=lambda: [])
+    work_tree: list[Finding] = field(default_factory=lambda: [])
+    manifest: list[Finding] = field(default_factory=lambda: [])
+    summary: list[str] = field(default_factory=lambda: [])
+    fixes: list[str] = field(default_factory=lambda: [])
+    manifest_outputs_only: bool = True
+
+    def add_state(self, finding: Finding, summary: str, fix: str) -> None:
+        self.state.append(finding)
+        self.summary.append(summary)
+        if fix not in self.fixes:
+            self.fixes.append(fix)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [*self.state, *self.work_tree, *self.manifest]
+
+
+def _relation(sm: Git, pinned: str, checked_out: str, shallow: bool) -> str:
+    """``; 2 commits ahead of it`` and the like, or ``""``."""
+    if shallow:
+        return "; whether it is ahead or behind is unknown (shallow clone)"
+    _, out = sm.run("rev-list", "--left-right", "--count", f"{pinned}...{checked_out}")
+    behind, ahead = (int(n) for n in out.split())
+
+    def commits(n: int) -> str:
+        return f"{n} commit{'s' if n != 1 else ''}"
+
+    if ahead and behind:
+        return f"; the two have diverged ({commits(ahead)} ahead, {commits(behind)} behind)"
+    if ahead:
+        return f"; the checkout is {commits(ahead)} ahead of it"
+    if behind:
+        return f"; the checkout is {commits(behind)} behind it"
+    return ""
+
+
+def check_gitmodules(run: Run, report: Report, link: Gitlink, sp: Git) -> None:
+    """``.gitmodules`` and the gitlinks agree both ways."""
+    p = report.path
+    modules = {normalize_relpath(m.path): m for m in read_gitmodules(run.root)}
+    module = modules.get(p)
+    has_link = link.index is not None or link.head is not None or link.conflict
+    if module is not None and not has_link:
+        if link.plain_files or link.head_is_tree:
+            n = link.plain_files
+            message = (f"{p} is listed in .gitmodules, but the superproject tracks it as a plain "
+                       f"directory ({n} file{'s' if n != 1 else ''}), not as a submodule gitlink")
+        else:
+            message = f"{p} is listed in .gitmodules, but the superproject has no gitlink there"
+            orphans = orphan_gitlinks(sp, {m for m in modules if m})
+            if orphans:
+                message += (f"; gitlinks without a .gitmodules entry: {', '.join(orphans)} "
+                            "(moved without `git mv`?)")
+        report.add_state(Finding(message, ".gitmodules", module.line),
+                         ".gitmodules entry without a gitlink",
+                         f"register the submodule: git submodule add <url> {p} (or fix the path "
+                         "in .gitmodules)")
+    elif module is None and has_link:
+        report.add_state(
+            Finding(f"gitlink (pins {short(link.pinned)}) has no entry in .gitmodules, so "
+                    "`git submodule update` cannot clone it", p),
+            "gitlink without a .gitmodules entry",
+            f"record it: git submodule add <url> {p} (or git rm --cached {p})")
+    elif module is None:
+        report.add_state(Finding("no submodule here: neither .gitmodules nor the index has it", p),
+                         "no such submodule",
+                         "fix [tool.guardrails] submodules in pyproject.toml")
+
+
+def check_gitlink(report: Report, link: Gitlink) -> None:
+    """Conflicts and staged-but-uncommitted bumps in the superproject."""
+    p = report.path
+    if link.conflict:
+        sides = ", ".join(f"{label} {short(link.stages[n])}"
+                          for n, label in ((1, "base"), (2, "ours"), (3, "theirs"))
+                          if n in link.stages)
+        report.add_state(Finding(f"merge conflict on the gitlink: {sides}", p),
+                         "merge conflict on the gitlink",
+                         f"pick one side: git -C {p} checkout <sha> && git add {p}")
+        return
+    if link.index and link.head and link.index != link.head:
+        report.add_state(
+            Finding(f"submodule bump staged but not committed: the index pins "
+                    f"{short(link.index)}, HEAD pins {short(link.head)}", p),
+            "bump staged, not committed",
+            f"commit the bump: git commit -m 'Bump {p} to {short(link.index)}' -- {p} "
+            f"(or unstage it: git reset -q -- {p})")
+    elif link.index and not link.head:
+        report.add_state(
+            Finding(f"submodule added in the index (pins {short(link.index)}) but not committed",
+                    p),
+            "bump staged, not committed", f"commit it: git commit -- {p} .gitmodules")
+    elif link.head and not link.index:
+        report.add_state(
+            Finding(f"gitlink removed from the index but still in HEAD (pins "
+                    f"{short(link.head)}): the removal is staged, not committed", p),
+            "removal staged, not committed",
+            f"commit the removal, or restore it: git reset -q -- {p}")
+
+
+def check_checkout(run: Run, report: Report, link: Gitlink, generated: Sequence[str]) -> bool:
+    """The submodule is initialised and on the pinned commit; its generated files are clean.
+
+    Returns False when the submodule is not initialised (nothing there to verify).
+    """
+    p = report.path
+    root = run.target.root
+    pinned = link.pinned
+    if not (root / ".git").exists():
+        what = (f"the pinned commit {short(pinned)} is not checked out" if pinned
+                else "nothing is checked out")
+        report.add_state(Finding(f"submodule not initialised: {p}/.git is missing, so {what}", p),
+                         "not initialised", f"git submodule update --init {p}")
+        return False
+    try:
+        sm = Git(root)
+    except NotARepo:
+        report.add_state(Finding(f"submodule not initialised: {p}/.git does not lead to a git "
+                                 "repository", p),
+                         "not initialised", f"git submodule update --init --force {p}")
+        return False
+    with sm:
+        status, out = sm.run("rev-parse", "--show-toplevel", "--is-shallow-repository", "HEAD",
+                             ok=(0, 128))
+        lines = out.decode("utf-8", "surrogateescape").splitlines()
+        toplevel = lines[0] if lines else ""
+        if not toplevel or os.path.realpath(toplevel) != os.path.realpath(root):
+            report.add_state(Finding(f"submodule not initialised: git resolves {p} to "
+                                     f"{toplevel or '(nothing)'}", p),
+                             "not initialised", f"git submodule update --init --force {p}")
+            return False
+        shallow = len(lines) > 1 and lines[1] == "true"
+        checked_out = lines[2] if status == 0 and len(lines) > 2 else None
+        if pinned and not link.conflict and checked_out != pinned:
+            exists, _ = sm.run("cat-file", "-e", f"{pinned}^{{commit}}", ok=(0, 1, 128))
+            missing = exists != 0
+            if link.index and link.head and link.index != link.head:
+                where = (f"the gitlink in the index pins {short(link.index)}"
+                         + ("" if checked_out == link.head else
+                            f" and in HEAD pins {short(link.head)}"))
+            elif link.index and link.head:
+                where = f"the gitlink (index and HEAD) pins {short(pinned)}"
+            elif link.index:
+                where = f"the gitlink in the index pins {short(pinned)}"
+            else:
+                where = f"the gitlink in HEAD pins {short(pinned)}"
+            relation = ""
+            if checked_out and not missing:
+                relation = _relation(sm, pinned, checked_out, shallow)
+            report.add_state(
+                Finding(f"checked out {short(checked_out)}, but {where}{relation}", p),
+                f"checked out {short(checked_out)} != gitlink {short(pinned)}",
+                f"check out the pinned commit: git -C {p} checkout {pinned} (or git submodule "
+                f"update {p}); or bump the gitlink to what is checked out: git add {p}")
+            if missing:
+                if shallow:
+                    text = (f"pinned commit {short(pinned)} is not in this shallow clone of {p}; "
+                            "whether it exists upstream is unknown")
+                else:
+                    text = (f"pinned commit {short(pinned)} is not in {p}'s object store (not "
+                            "fetched, or never pushed)")
+                report.add_state(
+                    Finding(text, p), f"pinned commit {short(pinned)} missing",
+                    f"fetch it: git submodule update --init {p}; if it was never pushed, push "
+                    f"it from the schemas repo or bump to a pushed commit: "
+                    f"git -C {p} checkout <sha> && git add {p}")
+        for rel, message in work_tree_changes(sm, p, generated):
+            report.work_tree.append(Finding(message, f"{p}/{rel}"))
+    return True
+
+
+def check_generated_paths(run: Run, report: Report, generated: Sequence[str]) -> None:
+    p = report.path
+    for g in generated:
+        if not (run.target.root / g).exists() and not any(
+                f.path is not None and f.path.startswith(f"{p}/{g}/") for f in report.work_tree):
+            report.add_state(
+                Finding(f"generated path {g} does not exist in {p}", p),
+                f"generated path {g} missing",
+                f"fix [tool.guardrails.{NAME}] generated in pyproject.toml")
+
+
+def check_manifest(run: Run, report: Report, configured: str | None) -> int:
+    """Compare the files with the manifest; returns how many files it lists (0: no manifest)."""
+    p = report.path
+    rel = configured or manifest_mod.DEFAULT_NAME
+    path = run.target.root / rel
+    if not path.is_file():
+        if configured:
+            report.add_state(
+                Finding(f"manifest {rel} not found in {p}", p), "manifest missing",
+                f"write it in the schemas repo (guardrails-manifest write -m {rel}), or unset "
+                f"[tool.guardrails.{NAME}] manifest")
+        return 0
+    try:
+        generators, drifts = manifest_mod.verify(path)
+    except manifest_mod.ManifestError as exc:
+        report.manifest.append(Finding(f"cannot use the manifest: {exc.message}", f"{p}/{rel}",
+                                       exc.line, error=True))
+        return 0
+    base = os.path.dirname(rel)
+    for d in drifts:
+        where = f"{base}/{d.path}" if base else d.path
+        report.manifest.append(Finding(d.message, f"{p}/{where}"))
+        report.manifest_outputs_only &= d.is_output
+    return sum(len(g.input_files or {}) + len(g.output_files or {}) for g in generators)
+
+
+def _fix(report: Report, generated: Sequence[str], manifest_rel: str) -> str:
+    p = report.path
+    fixes = list(report.fixes)
+    if report.work_tree or report.manifest:
+        fixes.append(
+            f"generated code is verified here, never regenerated: regenerate in the schemas repo "
+            f"(the origin of {p}), run `guardrails-manifest write -m {manifest_rel}` there if it "
+            f"keeps a manifest, commit there, then bump the submodule here: "
+            f"git -C {p} fetch && git -C {p} checkout <new-sha> && git add {p}")
+    if report.work_tree:
+        paths = " ".join(generated) if generated else "."
+        fixes.append(f"to drop the local edits instead: git -C {p} restore --staged --worktree "
+                     f"-- {paths} (untracked files: git -C {p} clean -n -- {paths} lists them)")
+    # one line: reports show it as the item's last line
+    if len(fixes) == 1:
+        return fixes[0]
+    return "; ".join(f"({i}) {f}" for i, f in enumerate(fixes, start=1))
+
+
+def check(run: Run) -> Iterator[Finding]:
+    target = run.target
+    p = target.path
+    generated: tuple[str, ...] = tuple(g.rstrip("/") for g in run.settings["generated"])
+    configured: str | None = run.settings["manifest"]
+    manifest_rel = configured or manifest_mod.DEFAULT_NAME
+    report = Report(p)
+    with_git = has_git_metadata(run.root)
+    initialised = True
+    if with_git:
+        try:
+            sp = Git(run.root)
+        except NotARepo as exc:
+            raise GuardrailError(f"{run.root} is not a git repository: {exc}") from None
+        with sp:
+            link = read_gitlink(sp, p)
+            check_gitmodules(run, report, link, sp)
+            check_gitlink(report, link)
+        if link.pinned or link.conflict or (target.root / ".git").exists():
+            initialised = check_checkout(run, report, link, generated)
+            if initialised:
+                check_generated_paths(run, report, generated)
+    listed = 0
+    if initialised and target.root.is_dir():
+        listed = check_manifest(run, report, configured)
+    findings = report.findings
+    if not with_git:
+        why = ("git is not installed" if (run.root / ".git").exists()
+               else f"no git metadata in {run.root} (a copy without .git)")
+        if not findings:
+            verified = (f"; {manifest_rel} matched ({listed} files)" if listed
+                        else f"; and {p} has no {manifest_rel} to verify")
+            raise CannotRun(
+                f"{why}: the gitlink and work-tree checks of {p} need git{verified}",
+                f"run where the repository is a git checkout with its submodules "
+                f"(git submodule update --init {p}), or waive {NAME}[{p}] in "
+                "[tool.guardrails.ignore] where only a copy exists")
+        run.notes.append(f"not checked: {why}, so the gitlink and work-tree checks did not run")
+    if report.work_tree:
+        n = len(report.work_tree)
+        report.summary.append(f"{n} generated file{'s' if n != 1 else ''} changed in the "
+                              "work tree")
+    drifted = [f for f in report.manifest if not f.error]
+    if drifted:
+        n = len(drifted)
+        noun = "generated file" if report.manifest_outputs_only else "file"
+        report.summary.append(f"{n} {noun}{'s' if n != 1 else ''} "
+                              f"differ{'s' if n == 1 else ''} from the manifest")
+    if findings:
+        run.summary = f"{NAME}[{p}]: " + "; ".join(report.summary)
+        run.fix = _fix(report, generated, manifest_rel)
+    return iter(findings)
+
+
+GUARDRAIL = Guardrail(
+    name=NAME,
+    code="GR007",
+    summary=__doc__ or "",
+    check=check,
+    scope="submodule",
+    options=OPTIONS,
+    noun="drift",
+    fix="regenerate in the schemas repo, commit there, then bump the submodule here",
+)
