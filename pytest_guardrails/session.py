@@ -7,6 +7,7 @@ from collections.abc import Generator
 from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
+import functools
 import os
 from pathlib import Path
 import traceback
@@ -259,25 +260,36 @@ class GuardrailItem(pytest.Item):
         try:
             findings = list(g.check(run))
         except NotApplicable as exc:
-            self._finish(self.outcome("not-applicable", reason=str(exc), run=run))
-            pytest.skip(f"{self.name}: {exc}")
+            then = functools.partial(self._not_applicable, run, str(exc))
         except CannotRun as exc:
-            reason = f"cannot run: {exc.reason}" + (f"; how to fix: {exc.fix}" if exc.fix else "")
-            self._finish(self.outcome("cannot-run", reason=reason, run=run, text=reason))
-            if self.strict:
-                pytest.fail(f"{self.name}: {reason}", pytrace=False)
-            pytest.skip(f"{self.name}: {reason}")
-        except GuardrailError as exc:
-            self._error(run, str(exc), str(exc))
+            then = functools.partial(self._cannot_run, run, exc)
+        except GuardrailError as exc:  # first line: the reason; the rest: details (tool output)
+            message, _, detail = str(exc).partition("\n")
+            then = functools.partial(self._error, run, message, detail)
         except Exception as exc:  # a bug in a guardrail must not break warn mode's exit code
             tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-            self._error(run, f"internal error in {g.name}: {type(exc).__name__}: {exc}", tb)
+            then = functools.partial(
+                self._error, run, f"internal error in {g.name}: {type(exc).__name__}: {exc}", tb)
         else:
-            self._report(run, findings)
+            then = functools.partial(self._report, run, findings)
+        # outside the except blocks: an outcome raised inside one would make pytest print the
+        # guardrail's exception too ("During handling of the above exception ...")
+        then()
+
+    def _not_applicable(self, run: Run, reason: str) -> None:
+        self._finish(self.outcome("not-applicable", reason=reason, run=run))
+        pytest.skip(f"{self.name}: {reason}")
+
+    def _cannot_run(self, run: Run, exc: CannotRun) -> None:
+        reason = f"cannot run: {exc.reason}" + (f"; how to fix: {exc.fix}" if exc.fix else "")
+        self._finish(self.outcome("cannot-run", reason=reason, run=run, text=reason))
+        if self.strict:
+            pytest.fail(f"{self.name}: {reason}", pytrace=False)
+        pytest.skip(f"{self.name}: {reason}")
 
     def _error(self, run: Run, message: str, detail: str) -> None:
         reason = f"error: {message}"
-        text = reason if detail == message else f"{reason}\n{detail}"
+        text = reason if detail in ("", message) else f"{reason}\n{detail}"
         self._finish(self.outcome("error", reason=reason, run=run, text=text))
         if self.strict:
             pytest.fail(f"{self.name}: {text}", pytrace=False)
