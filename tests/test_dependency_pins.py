@@ -74,6 +74,15 @@ def packaging_error(requirement: str) -> str:
     return str(info.value).splitlines()[0]
 
 
+def poetry_error() -> str:
+    """The first line of poetry-core's message for a malformed marker (from its parser)."""
+    from poetry.core.factory import Factory
+
+    with pytest.raises(Exception) as info:  # the parser raises its own (lark) error classes
+        Factory.create_dependency("tomli", {"version": "^2", "markers": "python_version >>> '3'"})
+    return str(info.value).strip().splitlines()[0]
+
+
 def failure(result: pytest.RunResult) -> list[str]:
     """The strict-mode failure text: from the summary line to the ``how to fix:`` line."""
     lines = result.stdout.lines
@@ -317,6 +326,44 @@ def test_lock_version_outside_a_submodule_constraint(
     assert failure(result) == [*expected, FIX]
 
 
+FORKED = """\
+[project]
+name = "schemas"
+dependencies = [
+    "numpy>=1.24,<2; python_version < '3.9'",
+    "numpy>=2; python_version >= '3.9'",
+]
+"""
+
+UV_FORK_LOCK = """\
+version = 1
+requires-python = ">=3.11"
+
+[[package]]
+name = "numpy"
+version = "{version}"
+source = {{ registry = "https://pypi.org/simple" }}
+"""
+
+
+def test_lock_is_held_to_the_constraints_for_the_pythons_it_resolved(backend: Backend) -> None:
+    # no requires-python in the root: the lock's own requires-python rules out numpy<2's branch
+    backend.write({"uv.lock": UV_FORK_LOCK.format(version="2.1.0")})
+    backend.write({"pyproject.toml": FORKED}, in_schemas=True)
+    strict(backend).assert_outcomes(passed=1)
+    backend.write({"uv.lock": UV_FORK_LOCK.format(version="1.26.4")})
+    result = strict(backend)
+    result.assert_outcomes(failed=1)
+    assert failure(result) == [
+        "dependency-pins[libs/schemas]: 1 pin conflict (numpy)",
+        "uv.lock:6: numpy 1.26.4 is outside >=2 (python_version >= '3.9')"
+        " at libs/schemas/pyproject.toml:5",
+        "compared: pyproject.toml, libs/schemas/pyproject.toml",
+        "locks: uv.lock",
+        FIX,
+    ]
+
+
 # --- policy and ignore-packages ----------------------------------------------------------------
 
 IDENTICAL_ROOT = """\
@@ -457,16 +504,18 @@ def test_malformed_inputs_are_located_and_the_rest_is_still_checked(backend: Bac
         "pyproject.toml": '[project]\nname = "schemas"\ndependencies = [\n'
                           '    "jsonschema>=4.23"\n    "pyyaml",\n]\n',
         "python/pyproject.toml": '[tool.poetry.dependencies]\npydantic = "^2.5"\n'
-                                 'numpy = "^^1"\n',
+                                 'numpy = "^^1"\n'
+                                 'tomli = {version = "^2", markers = "python_version >>> \'3\'"}\n',
     }, in_schemas=True)
     before = backend.state()
     result = strict(backend)
     result.assert_outcomes(failed=1)
     assert failure(result) == [
-        "dependency-pins[libs/schemas]: error: 5 inputs could not be read, 1 pin conflict",
+        "dependency-pins[libs/schemas]: error: 6 inputs could not be read, 1 pin conflict",
         "libs/schemas/pyproject.toml:5:5: invalid TOML: Unclosed array",
         "libs/schemas/python/pyproject.toml:3: numpy: invalid version constraint '^^1':"
         " Could not parse version constraint: ^^1",
+        f"libs/schemas/python/pyproject.toml:4: tomli: invalid dependency: {poetry_error()}",
         "pyproject.toml:3: pydantic ^1.10 does not intersect ^2.5"
         " at libs/schemas/python/pyproject.toml:2",
         "requirements-ci.txt:2: not UTF-8 (byte 0xff at offset 12)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from collections.abc import Iterator
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -283,6 +284,8 @@ class Inputs:
 
     #: the root project's Python requirement (``requires-python`` or Poetry's ``python``)
     python: str | None = None
+    #: each lock's Python requirement: the Pythons it resolved for
+    lock_python: dict[str, str] = field(default_factory=lambda: {})
 
     def error(self, message: str, path: str, line: int | None = None,
               col: int | None = None) -> None:
@@ -515,6 +518,9 @@ def read_toml_lock(out: Inputs, path: str, text: str) -> None:
     data = _load_toml(out, path, text)
     if data is None:
         return
+    python = _as_table(data.get("metadata")).get("python-versions", data.get("requires-python"))
+    if isinstance(python, str):
+        out.lock_python[path] = python  # poetry.lock [metadata], uv.lock top level
     raw = data.get("package", [])
     packages: list[Any] = raw if isinstance(raw, list) else []  # pyright: ignore[reportUnknownVariableType]
     fast = _version_lines(text, len(packages))
@@ -717,28 +723,28 @@ def conflicts(decls: Sequence[Declaration], submodule: str, identical: bool, env
                               a.path, a.line)
 
 
-def outside(decls: Sequence[Declaration], pins: Sequence[Pin], submodule: str, env: BaseMarker
-            ) -> Iterator[Finding]:
+def outside(decls: Sequence[Declaration], pins: Sequence[Pin], submodule: str, env: BaseMarker,
+            lock_envs: Mapping[str, BaseMarker]) -> Iterator[Finding]:
     """One finding per (lock, declaration) where no locked version satisfies the declaration.
 
-    Constraints that apply to no Python the root project supports are left out.
+    Constraints whose markers exclude every Python the root project and the lock support are
+    left out; of a Poetry list of constraints, one must hold.
     """
-    sites: dict[tuple[str, str], list[Declaration]] = {}
+    sites: dict[str, dict[tuple[str, str], list[Declaration]]] = {}
     for d in decls:
-        if not env.intersect(d.marker).is_empty():
-            sites.setdefault(d.site, []).append(d)
+        sites.setdefault(d.package, {}).setdefault(d.site, []).append(d)
     locked: dict[tuple[str, str], list[Pin]] = {}
     for p in pins:
         locked.setdefault((p.path, p.package), []).append(p)
     for (lock, package), versions in locked.items():
-        for site in sites.values():
-            first = site[0]
-            if first.package != package:
-                continue
-            if not (_inside(lock, submodule) or _inside(first.path, submodule)):
+        where_locked = env.intersect(lock_envs[lock]) if lock in lock_envs else env
+        for site in sites.get(package, {}).values():
+            site = [d for d in site if not where_locked.intersect(d.marker).is_empty()]
+            if not site or not (_inside(lock, submodule) or _inside(site[0].path, submodule)):
                 continue
             if any(d.constraint.allows(p.parsed) for d in site for p in versions):
                 continue
+            first = site[0]
             shown = ", ".join(p.version for p in versions)
             verb = "is" if len(versions) == 1 else "are"
             if len(site) == 1:
@@ -787,7 +793,8 @@ def check(run: Run) -> Iterator[Finding]:
         out.python = root_only.python
     env = python_marker(out.python)
     findings = [*conflicts(decls, target.path, s["policy"] == "identical", env),
-                *outside(decls, pins, target.path, env)]
+                *outside(decls, pins, target.path, env,
+                         {lock: python_marker(py) for lock, py in out.lock_python.items()})]
     run.notes.append("compared: " + ", ".join(projects))
     if locks:
         run.notes.append("locks: " + ", ".join(locks))
