@@ -24,6 +24,7 @@ from pytest_guardrails.globs import GlobSet
 
 if TYPE_CHECKING:
     from pytest_guardrails.config import Settings
+    from pytest_guardrails.sources import SourceCache
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,13 @@ class Project:
     @functools.cached_property
     def exclude(self) -> GlobSet:
         return GlobSet(self.settings.exclude)
+
+    @functools.cached_property
+    def sources(self) -> SourceCache:
+        """File contents shared by the scanning guardrails of this session (read once)."""
+        from pytest_guardrails.sources import SourceCache
+
+        return SourceCache()
 
     def files(self, target: Target) -> list[str]:
         """Target-relative posix paths git would show (tracked + untracked, not ignored), minus

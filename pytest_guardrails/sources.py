@@ -1,0 +1,265 @@
+"""Source files read once per session and shared by the scanning guardrails.
+
+Each file is read once (bytes), decoded once (PEP 263 aware for Python), lexed for comments and
+strings once and parsed into an AST once, all lazily and cached on the ``Project``: a scanner pays
+only for what it uses, and three scanners over the same tree read it once. Scanners first test the
+raw bytes with cheap ``in``/``find`` prefilters, so most files are never decoded, lexed or parsed.
+
+Bad input never raises out of here: a file that cannot be read or decoded gives an ``Unreadable``
+with a location, and a file over ``MAX_BYTES`` is skipped and counted.
+"""
+
+from __future__ import annotations
+
+import ast
+from bisect import bisect_right
+import codecs
+from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+import os
+import re
+import warnings
+
+from pytest_guardrails.api import Finding
+from pytest_guardrails.api import Run
+
+#: files larger than this are not scanned (generated data, vendored bundles); they are counted
+MAX_BYTES = 16 * 1024 * 1024
+
+PYTHON_SUFFIXES = (".py", ".pyi")
+
+# PEP 263: an encoding declaration on line 1 or 2
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.M)
+_BLANK_OR_COMMENT = re.compile(rb"^[ \t\f]*(?:[#\r\n]|$)")
+
+# Comments and string literals, in source order (a lexer for exactly these two tokens). Prefixes
+# (r, b, f, u) need no handling: they are letters before the quote and change no token boundary.
+# Unrolled loops keep the regex engine in tight character-class runs on long docstrings.
+_LEX = re.compile(
+    r"""
+    (?P<c>\#[^\r\n]*)
+    | '''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*(?:'''|\Z)
+    | \"\"\"[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*(?:\"\"\"|\Z)
+    | '[^'\\\r\n]*(?:\\.[^'\\\r\n]*)*'
+    | "[^"\\\r\n]*(?:\\.[^"\\\r\n]*)*"
+    """,
+    re.S | re.X,
+)
+
+
+class Unreadable(Exception):
+    """A file that cannot be used as text or parsed: ``message`` at ``line``:``col``."""
+
+    def __init__(self, message: str, line: int | None = None, col: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.col = col
+
+
+def _detect_encoding(raw: bytes) -> str:
+    """The source encoding of Python bytes: BOM, else a PEP 263 cookie on line 1-2, else UTF-8."""
+    if raw.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    head = raw[:2048]
+    first, _, rest = head.partition(b"\n")
+    m = _COOKIE.match(first)
+    if m is None and _BLANK_OR_COMMENT.match(first):
+        m = _COOKIE.match(rest.partition(b"\n")[0])
+    if m is None:
+        return "utf-8"
+    name = m.group(1).decode("ascii", "replace")
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise Unreadable(f"unknown encoding {name!r} in the coding declaration",
+                         1 if m.string is first else 2) from None
+
+
+@dataclass
+class Source:
+    """One file's content and what is derived from it, each computed at most once."""
+
+    path: str
+    #: path relative to the repository root (as shown in findings)
+    rel: str
+    raw: bytes
+    _text: str | None = field(default=None, repr=False)
+    _starts: list[int] | None = field(default=None, repr=False)
+    _lexed: list[tuple[int, int, bool]] | None = field(default=None, repr=False)
+    _tree: ast.Module | Unreadable | None = field(default=None, repr=False)
+
+    @property
+    def is_python(self) -> bool:
+        return self.rel.endswith(PYTHON_SUFFIXES)
+
+    @property
+    def text(self) -> str:
+        """The decoded text (PEP 263 for Python files, UTF-8 otherwise); raises ``Unreadable``."""
+        if self._text is None:
+            raw = self.raw
+            if b"\0" in raw:
+                off = raw.index(b"\0")
+                line, col = self._byte_location(off)
+                raise Unreadable("contains a NUL byte: binary, not source text", line, col)
+            encoding = _detect_encoding(raw) if self.is_python else "utf-8-sig"
+            try:
+                self._text = raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                line, col = self._byte_location(exc.start)
+                raise Unreadable(f"not valid {encoding.removesuffix('-sig').upper()}: byte "
+                                 f"0x{raw[exc.start]:02x} cannot be decoded", line, col) from None
+        return self._text
+
+    def _byte_location(self, off: int) -> tuple[int, int]:
+        start = self.raw.rfind(b"\n", 0, off) + 1
+        return self.raw.count(b"\n", 0, off) + 1, off - start + 1
+
+    # --- positions ---------------------------------------------------------------------------
+
+    def location(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column in characters) of a character offset in ``text``."""
+        if self._starts is None:
+            self._starts = [0, *(m.end() for m in re.finditer("\n", self.text))]
+        i = bisect_right(self._starts, offset) - 1
+        return i + 1, offset - self._starts[i] + 1
+
+    def line_text(self, line: int) -> str:
+        """The text of 1-based ``line``, without its line break."""
+        self.location(0)
+        starts = self._starts
+        assert starts is not None
+        begin = starts[line - 1]
+        end = starts[line] - 1 if line < len(starts) else len(self.text)
+        return self.text[begin:end].rstrip("\r")
+
+    # --- lexing ------------------------------------------------------------------------------
+
+    def _lex(self) -> list[tuple[int, int, bool]]:
+        if self._lexed is None:
+            self._lexed = [(m.start(), m.end(), m.lastgroup == "c") for m in _LEX.finditer(self.text)]
+        return self._lexed
+
+    def comments(self) -> Iterator[tuple[int, str]]:
+        """(character offset, text) of every comment, in order; ``#`` inside strings is not one."""
+        text = self.text
+        for start, end, is_comment in self._lex():
+            if is_comment:
+                yield start, text[start:end]
+
+    def non_code_spans(self) -> list[tuple[int, int]]:
+        """(start, end) character offsets of every comment and string literal, in order."""
+        return [(start, end) for start, end, _ in self._lex()]
+
+    # --- parsing -----------------------------------------------------------------------------
+
+    def tree(self) -> ast.Module:
+        """The module's AST; raises ``Unreadable`` (located) for a syntax error."""
+        if self._tree is None:
+            self._tree = self._parse()
+        if isinstance(self._tree, Unreadable):
+            raise self._tree
+        return self._tree
+
+    def _parse(self) -> ast.Module | Unreadable:
+        try:
+            text = self.text
+        except Unreadable as exc:
+            return exc
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # invalid escape sequences in scanned code
+                return ast.parse(text, self.rel)
+        except SyntaxError as exc:
+            hint = " (Python 2 syntax?)" if _looks_like_python2(text) else ""
+            return Unreadable(f"cannot parse: {exc.msg}{hint}", exc.lineno, exc.offset)
+        except (RecursionError, MemoryError):
+            return Unreadable("cannot parse: nested too deeply")
+        except ValueError as exc:
+            return Unreadable(f"cannot parse: {exc}")
+
+
+_PY2 = re.compile(r"^\s*(?:print\s+[^\s(=]|exec\s+[\"'\w])|except\s+[\w.]+\s*,\s*\w+\s*:|\bur['\"]",
+                  re.M)
+
+
+def _looks_like_python2(text: str) -> bool:
+    return _PY2.search(text) is not None
+
+
+class SourceCache:
+    """Per-session cache: absolute path -> ``Source`` (or why it cannot be read)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Source | Unreadable | None] = {}
+
+    def get(self, path: str, rel: str) -> Source | Unreadable | None:
+        """The file's ``Source``; ``Unreadable`` if it cannot be read; None if it is gone, a
+        directory, or larger than ``MAX_BYTES`` (see ``too_big``)."""
+        try:
+            return self._cache[path]
+        except KeyError:
+            pass
+        result = self._cache[path] = _read(path, rel)
+        return result
+
+class _TooBig(Unreadable):
+    pass
+
+
+def _read(path: str, rel: str) -> Source | Unreadable | None:
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        return Unreadable(f"cannot read: {exc.strerror or exc}")
+    if len(raw) > MAX_BYTES:
+        return _TooBig(f"larger than {MAX_BYTES // (1024 * 1024)} MiB")
+    return Source(path, rel, raw)
+
+
+@dataclass
+class Scan:
+    """Iterate a target's files as ``Source`` objects for one guardrail run.
+
+    Unreadable files become error findings (``errors``); files over ``MAX_BYTES`` are counted in
+    a note on the run. Call ``finish()`` after iterating to get the error findings.
+    """
+
+    run: Run
+    errors: list[Finding] = field(default_factory=lambda: [])
+    too_big: list[str] = field(default_factory=lambda: [])
+
+    def sources(self, rels: Iterable[str]) -> Iterator[Source]:
+        target = self.run.target
+        get = self.run.project.sources.get
+        root = os.path.join(target.root, "")
+        for rel in rels:
+            got = get(root + rel, target.rel(rel))
+            if got is None:
+                continue
+            if isinstance(got, _TooBig):
+                self.too_big.append(target.rel(rel))
+            elif isinstance(got, Unreadable):
+                self.error(target.rel(rel), got)
+            else:
+                yield got
+
+    def error(self, rel: str, exc: Unreadable) -> None:
+        self.errors.append(Finding(exc.message, rel, exc.line, exc.col, error=True))
+
+    def finish(self) -> list[Finding]:
+        if self.too_big:
+            n = len(self.too_big)
+            self.run.notes.append(
+                f"{n} file{'s' if n != 1 else ''} over {MAX_BYTES // (1024 * 1024)} MiB not scanned: "
+                + ", ".join(self.too_big[:5]) + (", ..." if n > 5 else ""))
+        return self.errors
+
+
+def python_files(files: Iterable[str]) -> list[str]:
+    return [f for f in files if f.endswith(PYTHON_SUFFIXES)]
