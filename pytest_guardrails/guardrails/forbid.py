@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterator
+from dataclasses import dataclass
 import re
 from typing import Any
 
@@ -14,6 +16,8 @@ from pytest_guardrails.options import ConfigError
 from pytest_guardrails.options import Option
 from pytest_guardrails.options import as_table
 from pytest_guardrails.options import convert_table
+from pytest_guardrails.sources import Scan
+from pytest_guardrails.sources import Unreadable
 
 PREFIX = "tool.guardrails.forbid"
 
@@ -22,32 +26,114 @@ OPTIONS = {
     "files": Option("globs", ("**/*",), "globs (relative to each target's root) of files to search"),
     "message": Option("str", "", "what to do instead; shown with every finding"),
     "code-only": Option("bool", False,
-                        "Python files: match code tokens only, never comments or strings"),
+                        "Python files: match code only, never comments or string literals"),
 }
+
+
+# Assertions that look past a line's ends (lookaround, \A, \Z) behave differently on a whole
+# file than on one line, so such patterns are searched line by line without the file prefilter.
+_CONTEXT_SENSITIVE = re.compile(r"\(\?<?[=!]|\\[AZ]")
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """A pattern searched line by line, with a whole-text prefilter where that is exact."""
+
+    pattern: str
+    line: re.Pattern[str]
+    whole: re.Pattern[str] | None
+
+    @classmethod
+    def compile(cls, pattern: str) -> Matcher:
+        line = re.compile(pattern)
+        whole = None if _CONTEXT_SENSITIVE.search(pattern) else re.compile(pattern, re.M)
+        return cls(pattern, line, whole)
+
+    def lines(self, text: str) -> Iterator[tuple[int, int, str]]:
+        r"""(1-based line number, offset of the line in ``text``, line) of each matching line.
+
+        Without lookaround or ``\A``/``\Z``, a match within one line is also a match in the
+        whole text, so lines are only tried from each whole-text match on: exact and fast.
+        """
+        search = self.line.search
+        if self.whole is None or "\r" in text:
+            begin = 0
+            for lineno, line in enumerate(text.split("\n"), start=1):
+                line_ = line.removesuffix("\r")
+                if search(line_):
+                    yield lineno, begin, line_
+                begin += len(line) + 1
+            return
+        whole = self.whole.search
+        pos = 0
+        lineno = 1
+        counted = 0
+        n = len(text)
+        while pos <= n:
+            wm = whole(text, pos)
+            if wm is None:
+                return
+            begin = text.rfind("\n", 0, wm.start()) + 1
+            end = text.find("\n", wm.start())
+            end = n if end == -1 else end
+            lineno += text.count("\n", counted, begin)
+            counted = begin
+            line = text[begin:end]
+            if search(line):
+                yield lineno, begin, line
+            pos = end + 1
+
+
+def _first_in_code(regex: re.Pattern[str], line: str, begin: int,
+                   spans: list[tuple[int, int]], starts: list[int]) -> re.Match[str] | None:
+    """The first match in ``line`` that touches no comment or string span (text offsets)."""
+    pos = 0
+    while pos <= len(line):
+        m = regex.search(line, pos)
+        if m is None:
+            return None
+        s, e = begin + m.start(), begin + m.end()
+        i = bisect_right(starts, max(s, e - 1)) - 1
+        if i < 0 or spans[i][1] <= s:
+            return m
+        pos = m.start() + 1
+    return None
 
 
 def check(run: Run) -> Iterator[Finding]:
     s = run.settings
     target = run.target
     run.project.require_checked_out(target)
-    regex = re.compile(s["pattern"])
+    matcher = Matcher.compile(s["pattern"])
     message: str = s["message"]
-    for rel in GlobSet(s["files"]).filter(run.project.files(target)):
+    code_only: bool = s["code-only"]
+    scan = Scan(run)
+    undecodable = 0
+    for source in scan.sources(GlobSet(s["files"]).filter(run.project.files(target))):
         try:
-            text = (target.root / rel).read_bytes().decode("utf-8")
-        except FileNotFoundError:
+            text = source.text
+        except Unreadable:
+            undecodable += 1  # binary or not UTF-8: not text this pattern applies to
             continue
-        except UnicodeDecodeError:
-            continue  # binary or non-UTF-8: not source this pattern applies to
-        except OSError as exc:
-            yield Finding(f"cannot read: {exc.strerror}", target.rel(rel), error=True)
-            continue
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            m = regex.search(line)
-            if m:
-                text_ = f"`{m.group()}` matches {s['pattern']!r}"
-                yield Finding(f"{text_}: {message}" if message else text_, target.rel(rel), lineno,
-                              m.start() + 1)
+        spans: list[tuple[int, int]] | None = None
+        starts: list[int] = []
+        for line, begin, line_text in matcher.lines(text):
+            if code_only and source.is_python:
+                if spans is None:
+                    spans = source.non_code_spans()
+                    starts = [a for a, _ in spans]
+                m = _first_in_code(matcher.line, line_text, begin, spans, starts)
+            else:
+                m = matcher.line.search(line_text)
+            if m is None:
+                continue
+            found = f"`{m.group()}` matches {s['pattern']!r}"
+            yield Finding(f"{found}: {message}" if message else found, source.rel, line,
+                          m.start() + 1)
+    if undecodable:
+        run.notes.append(f"{undecodable} binary or non-UTF-8 file{'s' if undecodable != 1 else ''}"
+                         " not searched")
+    yield from scan.finish()
 
 
 def expand(raw: Any) -> list[Guardrail]:

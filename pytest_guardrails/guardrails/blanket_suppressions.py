@@ -1,0 +1,157 @@
+"""Suppression comments name the rule they silence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+import re
+from typing import Any
+
+from pytest_guardrails.api import Finding
+from pytest_guardrails.api import Guardrail
+from pytest_guardrails.api import Run
+from pytest_guardrails.options import ConfigError
+from pytest_guardrails.options import Option
+from pytest_guardrails.sources import Scan
+from pytest_guardrails.sources import Source
+from pytest_guardrails.sources import Unreadable
+from pytest_guardrails.sources import python_files
+
+NAME = "blanket-suppressions"
+
+KINDS = ("noqa", "file-noqa", "type-ignore", "pyright-ignore")
+
+
+def _validate_kinds(key: str, value: Any) -> None:
+    for i, kind in enumerate(value):
+        if kind not in KINDS:
+            raise ConfigError(f"{key}[{i}]", f"{key}[{i}]: unknown kind {kind!r}; kinds are "
+                              + ", ".join(map(repr, KINDS)))
+
+
+OPTIONS = {
+    "kinds": Option("str-list", KINDS,
+                    "which suppressions to report: `\"noqa\"`, `\"file-noqa\"`, `\"type-ignore\"`, "
+                    "`\"pyright-ignore\"`", validate=_validate_kinds),
+}
+
+# One directive inside a comment token; one comment may hold several directives.
+# ``noqa`` and the tool names are case-insensitive (as in ruff and flake8); ``type:`` and
+# ``pyright:`` are not (mypy and pyright only honour the lower-case spelling).
+_DIRECTIVE = re.compile(
+    r"""
+    \#[ \t]*(?:
+        (?P<file>(?i:ruff|flake8)[ \t]*[:=][ \t]*(?i:noqa))(?![\w-])
+            (?P<fcolon>[ \t]*:[ \t]*(?P<fcode>[A-Za-z]+[0-9]+)?)?
+      | (?P<noqa>(?i:noqa))(?![\w-])
+            (?P<colon>[ \t]*:[ \t]*(?P<code>[A-Za-z]+[0-9]+)?)?
+            (?P<nocolon>[ \t]+[A-Z]+[0-9]+\b)?
+      | (?P<type>type:[ \t]*ignore)(?![\w-])(?P<trules>[ \t]*\[[ \t]*(?P<trule>[^\]\s])?[^\]\n]*\]?)?
+      | (?P<pyright>pyright:[ \t]*ignore)(?![\w-])(?P<prules>[ \t]*\[[ \t]*(?P<prule>[^\]\s])?[^\]\n]*\]?)?
+    )
+    """,
+    re.X,
+)
+
+
+def directives(comment: str, kinds: frozenset[str]) -> Iterator[tuple[int, str, str]]:
+    """(offset in ``comment``, kind, message) of each blanket suppression in one comment."""
+    for m in _DIRECTIVE.finditer(comment):
+        written = m.group().rstrip()
+        if m.group("file"):
+            tool = m.group("file").split(":")[0].split("=")[0].strip().lower()
+            if "file-noqa" not in kinds:
+                continue
+            if tool == "flake8":
+                why = " (flake8 ignores the codes there)" if m.group("fcode") else ""
+                msg = (f"`{written}` makes flake8 skip the whole file{why}; name the code "
+                       "per line: `# noqa: F401`, or use per-file-ignores")
+            elif m.group("fcode"):
+                continue
+            else:
+                msg = (f"`{written}` silences every rule in the file; name the codes: "
+                       "`# ruff: noqa: F401`")
+            yield m.start(), "file-noqa", msg
+        elif m.group("noqa"):
+            if "noqa" not in kinds or m.group("code"):
+                continue
+            if m.group("nocolon"):
+                code = m.group("nocolon").strip()
+                msg = (f"`{written}` without a colon silences every rule on the line; "
+                       f"name the code: `# noqa: {code}`")
+            elif m.group("colon"):
+                msg = (f"`{written}` with no code silences every rule on the line; "
+                       "name the code: `# noqa: F401`")
+            else:
+                msg = f"`{written}` silences every rule on the line; name the code: `# noqa: F401`"
+            yield m.start(), "noqa", msg
+        elif m.group("type"):
+            if "type-ignore" not in kinds or m.group("trule"):
+                continue
+            yield m.start(), "type-ignore", (
+                f"`{written}` silences every type error on the line; "
+                "name the code: `# type: ignore[attr-defined]`")
+        elif m.group("pyright"):
+            if "pyright-ignore" not in kinds or m.group("prule"):
+                continue
+            yield m.start(), "pyright-ignore", (
+                f"`{written}` silences every pyright rule on the line; "
+                "name the rule: `# pyright: ignore[reportAttributeAccessIssue]`")
+
+
+def prefilter(kinds: frozenset[str]) -> re.Pattern[bytes]:
+    """A bytes regex that every file holding a directive of ``kinds`` matches (and most do not)."""
+    alternatives: list[bytes] = []
+    if "noqa" in kinds:
+        alternatives.append(rb"[nN][oO][qQ][aA]")
+    if "file-noqa" in kinds:
+        alternatives.append(rb"[rR][uU][fF][fF]|[fF][lL][aA][kK][eE]8")
+    if "type-ignore" in kinds:
+        alternatives.append(rb"type:[ \t]*ignore")
+    if "pyright-ignore" in kinds:
+        alternatives.append(rb"pyright:[ \t]*ignore")
+    if not alternatives:
+        return re.compile(rb"(?!)")
+    return re.compile(rb"#[ \t]*(?:" + b"|".join(alternatives) + rb")")
+
+
+def scan_source(source: Source, kinds: frozenset[str]) -> Iterator[Finding]:
+    """Blanket suppressions in one file's comments (``Unreadable`` if it cannot be decoded)."""
+    for offset, comment in source.comments():
+        if not _quick(comment):
+            continue
+        for at, _, message in directives(comment, kinds):
+            line, col = source.location(offset + at)
+            yield Finding(message, source.rel, line, col)
+
+
+def _quick(comment: str) -> bool:
+    low = comment.lower()
+    return "noqa" in low or "type:" in comment or "pyright:" in comment
+
+
+def check(run: Run) -> Iterator[Finding]:
+    kinds = frozenset(run.settings["kinds"])
+    target = run.target
+    run.project.require_checked_out(target)
+    might_have = prefilter(kinds).search
+    scan = Scan(run)
+    for source in scan.sources(python_files(run.project.files(target))):
+        if might_have(source.raw) is None:
+            continue
+        try:
+            yield from scan_source(source, kinds)
+        except Unreadable as exc:
+            scan.error(source.rel, exc)
+    yield from scan.finish()
+
+
+GUARDRAIL = Guardrail(
+    name=NAME,
+    code="GR005",
+    summary=__doc__ or "",
+    check=check,
+    options=OPTIONS,
+    noun="blanket suppression",
+    fix="name the rule in each suppression (`# noqa: F401`, `# type: ignore[attr-defined]`, "
+        "`# pyright: ignore[reportAttributeAccessIssue]`); see docs/guardrails/blanket-suppressions.md",
+)
