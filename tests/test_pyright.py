@@ -1,0 +1,246 @@
+"""pyright (GR004) with the real pyright on a backend whose schemas submodule has its own
+pyright config (strict, ``include`` and ``exclude``), compared with plain ``pyright`` runs."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from conftest import Backend
+from pytest_guardrails import _process
+from pytest_guardrails.guardrails import pyright as pyright_guardrail
+from tests import test_ruff
+from tests.test_ruff import Env
+from tests.test_ruff import finding_keys
+from tests.test_ruff import junit
+from tests.test_ruff import pyright_exe
+from tests.test_ruff import with_violations
+
+SCHEMAS_PYRIGHT = """\
+{
+  // the schemas repo type-checks its generated package strictly
+  "typeCheckingMode": "strict",
+  "include": ["python"],
+  "exclude": ["python/gen"],  /* hand-written helpers are not generated */
+}
+"""
+SCHEMAS_BAD = "import sys\n\nname: str = 1\n"
+VERSION = pyright_guardrail.bundled_version(pyright_exe())
+
+venv = test_ruff.venv
+git_only_path = test_ruff.git_only_path
+
+
+@pytest.fixture
+def typed(backend: Backend) -> Backend:
+    return with_violations(backend, {
+        "pyrightconfig.json": SCHEMAS_PYRIGHT,
+        "python/src/synesthetic_schemas/bad.py": SCHEMAS_BAD,
+        "python/gen/skip.py": "import os\n",
+        "scripts/tool.py": 'v: int = "x"\n',
+    })
+
+
+def raw_pyright(cwd: Path, root: Path, *args: str) -> list[tuple[str, int, int, str]]:
+    """The errors plain ``pyright`` reports in ``cwd``, paths relative to ``root``."""
+    env = {**os.environ, "PYRIGHT_PYTHON_IGNORE_WARNINGS": "1"}
+    proc = subprocess.run((pyright_exe(), "--outputjson", *args), cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode in (0, 1), proc.stderr
+    wanted = ("error", "warning") if "--warnings" in args else ("error",)
+    return sorted(
+        (Path(d["file"]).relative_to(root).as_posix(), d["range"]["start"]["line"] + 1,
+         d["range"]["start"]["character"] + 1, d["rule"])
+        for d in json.loads(proc.stdout)["generalDiagnostics"] if d["severity"] in wanted
+    )
+
+
+def test_findings_equal_raw_pyright_per_target(typed: Backend, tmp_path: Path) -> None:
+    before = typed.state()
+    xml = tmp_path / "junit.xml"
+    result = typed.run("--guardrails-only", "-k", "pyright", "--guardrails-mode=strict",
+                       f"--junitxml={xml}")
+    assert result.ret == 1
+    result.stdout.fnmatch_lines([
+        f"guardrails: pyright {VERSION} ({pyright_exe()})",
+        "*_ guardrails::pyright _*",
+        "pyright: 1 type error",
+        "app/bad.py:3:10: reportAssignmentType Type \"Literal['a']\" is not assignable to "
+        "declared type \"int\"; \"Literal['a']\" is not assignable to \"int\"",
+        "how to fix: fix the types, or configure the rule in the target's own pyright settings, "
+        "or suppress one line with `# pyright: ignore[rule]`",
+        "*_ guardrails::pyright[[]libs/schemas[]] _*",
+        "pyright[[]libs/schemas[]]: 2 type errors",
+        "libs/schemas/python/src/synesthetic_schemas/bad.py:1:8: reportUnusedImport "
+        "Import \"sys\" is not accessed",
+        "libs/schemas/python/src/synesthetic_schemas/bad.py:3:13: reportAssignmentType "
+        "Type \"Literal[1]\" is not assignable to declared type \"str\"; \"Literal[1]\" is not "
+        "assignable to \"str\"",
+        "how to fix: fix it in the submodule's own repository (libs/schemas), commit there, "
+        "then bump the submodule here",
+    ])
+    cases = junit(xml)
+    root, schemas = cases["pyright"], cases["pyright[libs/schemas]"]
+    sub = typed.submodule + "/"
+    # plain pyright in the root analyses the submodule too; the guardrail never does
+    raw_root = [k for k in raw_pyright(typed.path, typed.path) if not k[0].startswith(sub)]
+    assert finding_keys(root.text) == raw_root == [("app/bad.py", 3, 10, "reportAssignmentType")]
+    assert finding_keys(schemas.text) == raw_pyright(typed.schemas, typed.path)
+    assert sub not in root.text
+    assert root.properties["tool_version"] == f"pyright {VERSION}"
+    assert (root.properties["findings"], schemas.properties["findings"]) == ("1", "2")
+    assert typed.state() == before
+
+
+def test_warnings_count_with_the_warnings_argument(typed: Backend) -> None:
+    typed.write({"pyproject.toml": (typed.path / "pyproject.toml").read_text()
+                 + '\n[tool.guardrails.pyright]\nargs = ["--warnings"]\n'})
+    result = typed.run("--guardrails-only", "-k", "pyright and not schemas", "-rx")
+    result.stdout.fnmatch_lines([
+        "pyproject.toml::pyright: 2 type errors",
+        "    app/bad.py:1:8: reportUnusedImport warning: Import \"os\" is not accessed",
+        "    app/bad.py:3:10: reportAssignmentType Type *",
+        "XFAIL pyproject.toml::pyright - pyright: 2 type errors",
+    ])
+    assert result.ret == 0
+    raw = raw_pyright(typed.path, typed.path, "--warnings")
+    assert [k for k in raw if k[0].startswith("app/")] == [
+        ("app/bad.py", 1, 8, "reportUnusedImport"), ("app/bad.py", 3, 10, "reportAssignmentType")]
+
+
+def test_clean_repo_passes_and_no_files_is_not_applicable(backend: Backend) -> None:
+    backend.write({"pyrightconfig.json": '{"include": ["python/nothing-here"]}'}, in_schemas=True)
+    backend.git("add", backend.submodule)
+    backend.git("commit", "-qm", "bump")
+    result = backend.run("--guardrails-only", "-k", "pyright", "--guardrails-mode=strict", "-rs")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines([
+        "SKIPPED [[]1[]] pyproject.toml:1: pyright[[]libs/schemas[]]: no Python files to check",
+    ])
+
+
+@pytest.mark.parametrize("mode", ["warn", "strict"])
+def test_crash_is_reported_with_exit_code_and_stderr(typed: Backend, mode: str) -> None:
+    typed.write({"pyrightconfig.json": '{"typeCheckingMode": '}, in_schemas=True)
+    result = typed.run("--guardrails-only", f"--guardrails-mode={mode}", "-rx", "-v",
+                       "-k", "pyright and schemas or legacy")
+    reason = "pyright[[]libs/schemas[]]: error: pyright crashed (exit code 3)"
+    if mode == "warn":
+        assert result.ret == 0
+        result.stdout.fnmatch_lines([
+            "pyproject.toml::legacy-examples PASSED*",
+            "pyproject.toml::legacy-examples[[]libs/schemas[]] PASSED*",
+            f"XFAIL pyproject.toml::pyright[[]libs/schemas[]] - {reason}",
+        ])
+    else:
+        assert result.ret == 1
+        result.stdout.fnmatch_lines([
+            reason,
+            f"command: {pyright_exe()} --outputjson -p {typed.schemas} -",
+            "return code: 3",
+            "stdout:",
+            "    ... (* earlier lines not shown)",
+            "stderr:",
+            f'    Config file "{typed.schemas}/pyrightconfig.json" could not be parsed. '
+            "Verify that format is correct.",
+        ])
+        result.stdout.fnmatch_lines(["pyproject.toml::legacy-examples PASSED*"])
+    assert "INTERNALERROR" not in result.stdout.str()
+
+
+@pytest.mark.parametrize("mode", ["warn", "strict"])
+def test_missing_pyright_cannot_run(typed: Backend, venv: Env, git_only_path: str,
+                                    mode: str) -> None:
+    proc = venv.pytest(typed, "--guardrails-only", f"--guardrails-mode={mode}", "-v", "-rs",
+                       "-k", "pyright or legacy", path=git_only_path)
+    how = (f"cannot run: pyright not found (looked in {venv.bin} and on PATH); how to fix: "
+           f"install it next to pytest: {venv.python} -m pip install 'pyright[nodejs]'")
+    out = proc.stdout
+    if mode == "warn":
+        assert proc.returncode == 0, out
+        assert f"SKIPPED [1] pyproject.toml:1: pyright: {how}\n" in out
+        assert f"SKIPPED [1] pyproject.toml:1: pyright[libs/schemas]: {how}\n" in out
+    else:
+        assert proc.returncode == 1, out
+        assert f"pyright: {how}\n" in out
+        assert "2 failed, 2 passed" in out
+    assert "pyproject.toml::legacy-examples PASSED" in out
+    assert "pyproject.toml::legacy-examples[libs/schemas] PASSED" in out
+
+
+@pytest.mark.parametrize("mode", ["warn", "strict"])
+def test_timeout_stops_pyright_and_its_children(typed: Backend, venv: Env, mode: str) -> None:
+    venv.script("pyright", "sleep 60\nexit 0")
+    typed.write({"pyproject.toml": (typed.path / "pyproject.toml").read_text()
+                 + "\n[tool.guardrails.pyright]\ntimeout = 2\n"})
+    start = time.monotonic()
+    proc = venv.pytest(typed, "--guardrails-only", f"--guardrails-mode={mode}", "-v", "-rx",
+                       "-k", "pyright and schemas or legacy")
+    assert time.monotonic() - start < 30
+    out = proc.stdout
+    reason = "pyright timed out after 2 s (raise [tool.guardrails.pyright] timeout)"
+    if mode == "warn":
+        assert proc.returncode == 0, out
+        item = "pyright[libs/schemas]"
+        assert f"XFAIL pyproject.toml::{item} - {item}: error: {reason}\n" in out
+    else:
+        assert proc.returncode == 1, out
+        assert (f"pyright[libs/schemas]: error: {reason}\n"
+                f"command: {venv.bin / 'pyright'} --outputjson -p {typed.schemas} -\n"
+                "return code: none (killed after 2 s)\nstdout: (none)\nstderr: (none)\n") in out
+    assert "pyproject.toml::legacy-examples PASSED" in out
+
+
+def test_runs_offline_without_node_on_path(typed: Backend, git_only_path: str,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """After `pip install pytest-guardrails`, pyright needs neither a node on PATH (the
+    `pyright[nodejs]` extra ships one) nor the network (proxies point at a closed port)."""
+    search = os.pathsep.join([git_only_path, *_process.bin_dirs()])
+    assert shutil.which("node", path=search) is None
+    monkeypatch.setenv("PATH", git_only_path)
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.setenv(var, "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    result = typed.run("--guardrails-only", "-k", "pyright and not schemas", "-rx")
+    result.stdout.fnmatch_lines(["XFAIL pyproject.toml::pyright - pyright: 1 type error"])
+    assert result.ret == 0
+
+
+# --- the target's pyright configuration ------------------------------------------------------
+
+
+def test_jsonc_comments_and_trailing_commas() -> None:
+    text = '{ // c\n "include": ["a//b", "x,]", /* z */ "c",\n ],\n "s": "q\\"/*",\n}'
+    assert json.loads(pyright_guardrail.strip_jsonc(text)) == {
+        "include": ["a//b", "x,]", "c"], "s": 'q"/*'}
+
+
+def test_includes_follow_extends_and_pyproject(tmp_path: Path) -> None:
+    target = tmp_path / "repo"
+    (target / "cfg").mkdir(parents=True)
+    (target / "cfg" / "base.json").write_text('{"include": ["../src", "tools/*.py"]}')
+    (target / "pyrightconfig.json").write_text('{"extends": "cfg/base.json", "strict": ["src"]}')
+    (target / "pyproject.toml").write_text('[tool.pyright]\ninclude = ["ignored"]\n')
+    assert pyright_guardrail.includes(target) == ["src", "cfg/tools/*.py"]
+    (target / "pyrightconfig.json").unlink()
+    assert pyright_guardrail.includes(target) == ["ignored"]
+    (target / "pyproject.toml").write_text("[tool.ruff]\n")
+    assert pyright_guardrail.includes(target) is None
+
+
+def test_select_applies_include_like_pyright() -> None:
+    files = ["src/a.py", "src/sub/b.pyi", "srcx/c.py", "cfg/tools/t.py", "cfg/tools/x/t.py",
+             "README.md", "setup.py"]
+    assert pyright_guardrail.select(files, None) == [
+        "src/a.py", "src/sub/b.pyi", "srcx/c.py", "cfg/tools/t.py", "cfg/tools/x/t.py",
+        "setup.py"]
+    assert pyright_guardrail.select(files, ["src/", "cfg/tools/*.py"]) == [
+        "src/a.py", "src/sub/b.pyi", "cfg/tools/t.py"]
+    assert pyright_guardrail.select(files, ["."]) == pyright_guardrail.select(files, None)
