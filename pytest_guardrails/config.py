@@ -123,8 +123,9 @@ def validate(
     top = convert_table(PREFIX, {k: v for k, v in raw.items() if k in GLOBAL_OPTIONS},
                         {k: v for k, v in GLOBAL_OPTIONS.items() if k != "mode"})
     if targets is None:
-        subs: str | tuple[str, ...] = top["submodules"]
-        targets = [".", *(subs if isinstance(subs, tuple) else ())]
+        from pytest_guardrails.project import submodule_paths
+
+        targets = [".", *submodule_paths(pyproject.parent, top["submodules"])]
     tables: dict[str, Mapping[str, Any]] = {}
     for g in guardrails:
         if g.settings is not None:  # validated where it was defined ([tool.guardrails.forbid])

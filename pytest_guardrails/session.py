@@ -15,13 +15,16 @@ from typing import Any
 
 import pytest
 
-from pytest_guardrails import config as config_mod
 from pytest_guardrails.api import CannotRun
 from pytest_guardrails.api import Finding
 from pytest_guardrails.api import Guardrail
 from pytest_guardrails.api import GuardrailError
 from pytest_guardrails.api import NotApplicable
 from pytest_guardrails.api import Run
+from pytest_guardrails.config import Settings
+from pytest_guardrails.config import format_error
+from pytest_guardrails.config import read_pyproject
+from pytest_guardrails.config import validate
 from pytest_guardrails.guardrails import assemble
 from pytest_guardrails.options import ConfigError
 from pytest_guardrails.plugin import addresses_anchor
@@ -53,7 +56,7 @@ def _env_flag(name: str) -> str | None:
     raise ConfigError("", f"environment variable {name}={os.environ[name]!r}: expected 1 or 0")
 
 
-def resolve_mode(config: pytest.Config, settings: config_mod.Settings, guardrail_id: str,
+def resolve_mode(config: pytest.Config, settings: Settings, guardrail_id: str,
                  table_mode: str | None) -> str:
     """--guardrails-mode > STRICT_<ID> (STRICT_CODEGEN) > STRICT_GUARDRAILS > table > global."""
     cli: str | None = config.getoption("guardrails_mode")
@@ -101,16 +104,16 @@ class GuardrailsSession:
                 "in [tool.guardrails] there (run pytest from the repository root, or pass --rootdir)"
             )
         try:
-            raw = config_mod.read_pyproject(anchor)
+            raw = read_pyproject(anchor)
             results: list[Sequence[Guardrail]] = config.hook.pytest_guardrails_register(config=config)
             plugins = [("pytest_guardrails_register", list(r)) for r in results]
             guardrails = assemble(raw, plugins)
-            settings = config_mod.validate(anchor, raw, guardrails)
+            settings = validate(anchor, raw, guardrails)
             project = Project(root, settings, submodule_paths(root, settings.submodules))
             for g in guardrails:
                 resolve_mode(config, settings, g.name, settings.table(g.name).get("mode"))
         except ConfigError as err:
-            raise pytest.UsageError(config_mod.format_error(anchor, root, err)) from None
+            raise pytest.UsageError(format_error(anchor, root, err)) from None
         session = cls(config, project, guardrails)
         session._set_args()
         return session
@@ -143,6 +146,33 @@ class GuardrailsSession:
             return GuardrailsFile.from_parent(  # pyright: ignore[reportUnknownMemberType]
                 parent, path=file_path, session_plugin=self)
         return None
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        """``pyproject.toml::ruff`` selects the root ruff item only, not every ``ruff[...]``.
+
+        pytest matches a name argument against parametrized-looking names too; a guardrail's
+        root item and its submodule items are distinct targets, so an exact id wins when one
+        exists (an id with no root item, e.g. ``codegen-drift``, still selects all of its items).
+        """
+        names: set[str] = set()
+        invocation_dir = config.invocation_params.dir
+        for arg in map(str, config.args):
+            if not addresses_anchor(arg, invocation_dir, self.anchor):
+                continue
+            parts = arg.split("::")
+            if len(parts) == 1:
+                return  # the whole anchor is selected
+            names.add(parts[1])
+        present = {i.name for i in items if isinstance(i, GuardrailItem)}
+        exact = names & present
+        if not exact:
+            return
+        deselected = [i for i in items if isinstance(i, GuardrailItem) and i.name not in names
+                      and i.name.split("[", 1)[0] in exact]
+        if deselected:
+            drop = set(map(id, deselected))
+            items[:] = [i for i in items if id(i) not in drop]
+            config.hook.pytest_deselected(items=deselected)
 
     def mode_of(self, guardrail: Guardrail, settings: Mapping[str, Any]) -> str:
         return resolve_mode(self.config, self.project.settings, guardrail.name, settings.get("mode"))

@@ -17,6 +17,8 @@ BUILTIN: Sequence[str] = (
     "dependency_pins",
     "ruff",
     "pyright",
+    "blanket_suppressions",
+    "deprecated_api",
     "codegen_drift",
     "legacy_examples",
 )
@@ -33,9 +35,9 @@ def from_config(raw: Mapping[str, Any]) -> list[Guardrail]:
     forbid = raw.get("forbid")
     if forbid is None:
         return []
-    from pytest_guardrails.guardrails import forbid as forbid_module
+    from pytest_guardrails.guardrails.forbid import expand
 
-    return forbid_module.expand(forbid)
+    return expand(forbid)
 
 
 def from_entry_points() -> list[Guardrail]:
