@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+import functools
 import posixpath
 import re
 from typing import TYPE_CHECKING
@@ -255,8 +256,16 @@ class Declaration:
     site: tuple[str, str]
     text: str
     constraint: VersionConstraint
-    marker: BaseMarker
+    #: where it applies, as written: a PEP 508 marker, or Poetry's ``python = "<3.9"``, ...
     marker_text: str = ""
+    #: the PEP 508 marker, or the Poetry keys (``python``, ``platform``, ``markers``) it came from
+    where: str | tuple[tuple[str, str], ...] = ""
+
+    @functools.cached_property
+    def marker(self) -> BaseMarker:
+        """The environment marker, parsed on first use (poetry-core's marker parser is slow to
+        load, and most declarations have none)."""
+        return _marker(self.package, self.where)
 
     def show(self) -> str:
         return f"{self.text} ({self.marker_text})" if self.marker_text else self.text
@@ -305,8 +314,6 @@ def _pep508(out: Inputs, raw: str, path: str, line: int, site: str) -> None:
     """Add the declaration of one PEP 508 string (URL requirements carry no version)."""
     from packaging.requirements import InvalidRequirement
     from packaging.requirements import Requirement
-    from poetry.core.version.markers import parse_marker
-
     try:
         req = Requirement(raw)
     except InvalidRequirement as exc:
@@ -319,18 +326,13 @@ def _pep508(out: Inputs, raw: str, path: str, line: int, site: str) -> None:
     if spec.startswith("(") and spec.endswith(")"):
         spec = spec[1:-1].strip()
     normalized = ",".join(str(s).replace("===", "==") for s in req.specifier)
-    try:
-        marker = parse_marker(str(req.marker)) if req.marker is not None else _any_marker()
-    except Exception as exc:  # packaging accepted it; poetry-core's parser may still refuse
-        out.error(f"{req.name}: unsupported marker {str(req.marker)!r}: {_first_line(exc)}",
-                  path, line)
-        return
-    marker_text = raw.split(";", 1)[1].strip() if req.marker is not None else ""
-    _add(out, req.name, spec or "*", normalized or "*", marker, marker_text, path, line, site)
+    where = str(req.marker) if req.marker is not None else ""
+    marker_text = raw.split(";", 1)[1].strip() if where else ""
+    _add(out, req.name, spec or "*", normalized or "*", marker_text, where, path, line, site)
 
 
-def _add(out: Inputs, name: str, text: str, constraint_text: str, marker: BaseMarker,
-         marker_text: str, path: str, line: int, site: str) -> None:
+def _add(out: Inputs, name: str, text: str, constraint_text: str, marker_text: str,
+         where: str | tuple[tuple[str, str], ...], path: str, line: int, site: str) -> None:
     from poetry.core.constraints.version import parse_constraint
 
     try:
@@ -339,7 +341,7 @@ def _add(out: Inputs, name: str, text: str, constraint_text: str, marker: BaseMa
         out.error(f"{name}: invalid version constraint {text!r}: {_first_line(exc)}", path, line)
         return
     out.declarations.append(Declaration(
-        _canonical(name), path, line, (path, site), text, constraint, marker, marker_text))
+        _canonical(name), path, line, (path, site), text, constraint, marker_text, where))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -350,7 +352,7 @@ def _poetry_dependency(out: Inputs, name: str, value: Any, path: str, line: int,
                        site: str) -> None:
     """One entry of a Poetry dependency table: a string, a table, or a list of tables."""
     if isinstance(value, str):
-        _add(out, name, value, value, _any_marker(), "", path, line, site)
+        _add(out, name, value, value, "", "", path, line, site)
         return
     if not isinstance(value, dict):
         out.error(f"{name}: expected a version string or a table, got {type(value).__name__}",
@@ -363,25 +365,66 @@ def _poetry_dependency(out: Inputs, name: str, value: Any, path: str, line: int,
     if not isinstance(version, str):
         out.error(f"{name}: version must be a string", path, line)
         return
-    where = {k: table[k] for k in _POETRY_MARKER_KEYS if k in table}
-    if not where:
-        _add(out, name, version, version, _any_marker(), "", path, line, site)
-        return
-    from poetry.core.factory import Factory
+    where: list[tuple[str, str]] = []
+    for key in _POETRY_MARKER_KEYS:
+        if key not in table:
+            continue
+        problem = _where_problem(key, table[key])
+        if problem:
+            out.error(f"{name}: invalid {key} {table[key]!r}: {problem}", path, line)
+            return
+        where.append((key, table[key]))
+    shown = ", ".join(f"{k} = {_toml_str(v)}" for k, v in where)
+    _add(out, name, version, version, shown, tuple(where), path, line, site)
 
-    try:
-        dep = Factory.create_dependency(name, {"version": version, **where})
-    except Exception as exc:  # its marker parser raises its own (lark) errors
-        out.error(f"{name}: invalid dependency: {_first_line(exc)}", path, line)
-        return
-    marker = dep.marker
-    _add(out, name, version, version, marker, str(marker), path, line, site)
+
+def _where_problem(key: str, value: Any) -> str | None:
+    """Why a Poetry ``python`` / ``platform`` / ``markers`` value is unusable, or None."""
+    if not isinstance(value, str):
+        return "expected a string"
+    if key == "python":
+        from poetry.core.constraints.version import parse_constraint
+
+        try:
+            parse_constraint(value)
+        except ValueError as exc:
+            return _first_line(exc)
+    elif key == "markers":
+        from packaging.markers import InvalidMarker
+        from packaging.markers import Marker
+
+        try:
+            Marker(value)
+        except InvalidMarker as exc:
+            return _first_line(exc)
+    return None
+
+
+def _toml_str(value: str) -> str:
+    return f"'{value}'" if '"' in value and "'" not in value else '"' + value.replace('"', '\\"') + '"'
 
 
 def _any_marker() -> BaseMarker:
     from poetry.core.version.markers import AnyMarker
 
     return AnyMarker()
+
+
+def _marker(package: str, where: str | tuple[tuple[str, str], ...]) -> BaseMarker:
+    """poetry-core's marker for a PEP 508 marker or Poetry's keys; any marker if it refuses one
+    (the inputs were validated when read, so that means an unsupported corner of the grammar)."""
+    if not where:
+        return _any_marker()
+    try:
+        if isinstance(where, str):
+            from poetry.core.version.markers import parse_marker
+
+            return parse_marker(where)
+        from poetry.core.factory import Factory
+
+        return Factory.create_dependency(package, {"version": "*", **dict(where)}).marker
+    except Exception:  # its marker parser raises its own (lark) errors
+        return _any_marker()
 
 
 def _as_table(value: Any) -> dict[str, Any]:
@@ -688,8 +731,25 @@ def _relevant(run: Run, path: str) -> bool:
 # --- comparing ---------------------------------------------------------------------------------
 
 
+class Pythons:
+    """Markers of Python requirements, parsed on first use and kept for one check (not longer:
+    poetry-core's marker objects must not outlive the module that made them)."""
+
+    def __init__(self) -> None:
+        self._markers: dict[tuple[str | None, ...], BaseMarker] = {}
+
+    def __call__(self, *pythons: str | None) -> BaseMarker:
+        """The environments every one of ``pythons`` allows."""
+        if pythons not in self._markers:
+            marker = _any_marker()
+            for python in pythons:
+                marker = marker.intersect(python_marker(python))
+            self._markers[pythons] = marker
+        return self._markers[pythons]
+
+
 def _disjoint(a: Declaration, b: Declaration, env: BaseMarker) -> bool:
-    """No environment the root project supports installs both."""
+    """No environment ``env`` allows installs both."""
     return env.intersect(a.marker).intersect(b.marker).is_empty()
 
 
@@ -697,8 +757,8 @@ def _equal(a: Declaration, b: Declaration) -> bool:
     return a.constraint.allows_all(b.constraint) and b.constraint.allows_all(a.constraint)
 
 
-def conflicts(decls: Sequence[Declaration], submodule: str, identical: bool, env: BaseMarker
-              ) -> Iterator[Finding]:
+def conflicts(decls: Sequence[Declaration], submodule: str, identical: bool,
+              python: str | None, pythons: Pythons) -> Iterator[Finding]:
     """One finding per pair of declarations of a package that cannot both hold."""
     by_package: dict[str, list[Declaration]] = {}
     for d in decls:
@@ -708,8 +768,10 @@ def conflicts(decls: Sequence[Declaration], submodule: str, identical: bool, env
             for b in group[i + 1:]:
                 if not (_inside(a.path, submodule) or _inside(b.path, submodule)):
                     continue  # both in the root repository: not a cross-repo question
-                if a.site == b.site or _disjoint(a, b, env):
-                    continue
+                if a.site == b.site:
+                    continue  # one Poetry list of constraints
+                if (a.where or b.where) and _disjoint(a, b, pythons(python)):
+                    continue  # no environment the root supports installs both
                 if _inside(a.path, submodule) and not _inside(b.path, submodule):
                     a, b = b, a  # report at the root repository's side: that is what you edit
                 if a.constraint.intersect(b.constraint).is_empty():
@@ -723,8 +785,14 @@ def conflicts(decls: Sequence[Declaration], submodule: str, identical: bool, env
                               a.path, a.line)
 
 
-def outside(decls: Sequence[Declaration], pins: Sequence[Pin], submodule: str, env: BaseMarker,
-            lock_envs: Mapping[str, BaseMarker]) -> Iterator[Finding]:
+def _applies(d: Declaration, env: BaseMarker) -> bool:
+    """``d`` applies to some environment ``env`` allows."""
+    return not env.intersect(d.marker).is_empty()
+
+
+def outside(decls: Sequence[Declaration], pins: Sequence[Pin], submodule: str,
+            python: str | None, lock_python: Mapping[str, str], pythons: Pythons
+            ) -> Iterator[Finding]:
     """One finding per (lock, declaration) where no locked version satisfies the declaration.
 
     Constraints whose markers exclude every Python the root project and the lock support are
@@ -737,9 +805,9 @@ def outside(decls: Sequence[Declaration], pins: Sequence[Pin], submodule: str, e
     for p in pins:
         locked.setdefault((p.path, p.package), []).append(p)
     for (lock, package), versions in locked.items():
-        where_locked = env.intersect(lock_envs[lock]) if lock in lock_envs else env
         for site in sites.get(package, {}).values():
-            site = [d for d in site if not where_locked.intersect(d.marker).is_empty()]
+            site = [d for d in site
+                    if not d.where or _applies(d, pythons(python, lock_python.get(lock)))]
             if not site or not (_inside(lock, submodule) or _inside(site[0].path, submodule)):
                 continue
             if any(d.constraint.allows(p.parsed) for d in site for p in versions):
@@ -791,10 +859,9 @@ def check(run: Run) -> Iterator[Finding]:
         read_pyproject(root_only, "pyproject.toml",
                        _read_text(root_only, run, "pyproject.toml") or "")
         out.python = root_only.python
-    env = python_marker(out.python)
-    findings = [*conflicts(decls, target.path, s["policy"] == "identical", env),
-                *outside(decls, pins, target.path, env,
-                         {lock: python_marker(py) for lock, py in out.lock_python.items()})]
+    pythons = Pythons()
+    findings = [*conflicts(decls, target.path, s["policy"] == "identical", out.python, pythons),
+                *outside(decls, pins, target.path, out.python, out.lock_python, pythons)]
     run.notes.append("compared: " + ", ".join(projects))
     if locks:
         run.notes.append("locks: " + ", ".join(locks))
