@@ -6,7 +6,9 @@ import pytest
 
 from conftest import Backend
 from conftest import make_git_repo
+from pytest_guardrails.guardrails.dependency_pins import Inputs
 from pytest_guardrails.guardrails.dependency_pins import logical_lines
+from pytest_guardrails.guardrails.dependency_pins import read_pyproject
 from pytest_guardrails.guardrails.dependency_pins import toml_lines
 
 ITEM = "pyproject.toml::dependency-pins[libs/schemas]"
@@ -624,3 +626,55 @@ jsonschema @ https://example.invalid/jsonschema-4.0.0-py3-none-any.whl
         "locks: requirements.txt",
         FIX,
     ]
+
+
+def test_every_pyproject_form_is_read_with_its_line() -> None:
+    out = Inputs()
+    read_pyproject(out, "libs/x/pyproject.toml", """\
+[project]
+name = "x"
+dependencies = ["attrs>=23", "Typing_Extensions (>=4.6) ; python_version < '3.11'",
+    "local @ file:///srv/local"]
+
+[project.optional-dependencies]
+yaml = ["PyYAML>=6"]
+
+[dependency-groups]
+lint = ["ruff==0.5.0"]
+dev = [{include-group = "lint"}, "pytest~=8.2"]
+
+[tool.poetry.dependencies]
+python = "^3.11"
+fastapi = "*"
+httpx = {version = "~0.27", extras = ["http2"], optional = true}
+schemas = {path = "../schemas", develop = true}
+tool = {git = "https://example.invalid/tool.git", tag = "v1"}
+numpy = [
+    {version = "^1.24", python = "<3.9"},
+    {version = "^2.0", markers = "sys_platform == 'linux'"},
+]
+
+[tool.poetry.dependencies.pydantic]
+version = "^2.7"
+extras = ["email"]
+
+[tool.poetry.group.test.dependencies]
+pytest-xdist = "3.6.1"
+""")
+    assert out.errors == []
+    assert [(d.package, d.line, d.show()) for d in out.declarations] == [
+        ("attrs", 3, ">=23"),
+        ("typing-extensions", 3, ">=4.6 (python_version < '3.11')"),
+        ("pyyaml", 7, ">=6"),
+        ("ruff", 10, "==0.5.0"),
+        ("pytest", 11, "~=8.2"),
+        ("fastapi", 15, "*"),
+        ("httpx", 16, "~0.27"),
+        ("numpy", 20, '^1.24 (python = "<3.9")'),
+        ("numpy", 21, "^2.0 (markers = \"sys_platform == 'linux'\")"),
+        ("pydantic", 24, "^2.7"),
+        ("pytest-xdist", 29, "3.6.1"),
+    ]
+    numpy = [d for d in out.declarations if d.package == "numpy"]
+    assert numpy[0].site == numpy[1].site  # one Poetry list of constraints
+    assert str(numpy[0].marker) == 'python_version < "3.9"'
