@@ -87,15 +87,18 @@ def read_source(run: Run, source: str, key: str) -> str:
     return str(value)
 
 
-def normalize(version: str, allow_v: bool) -> str:
+def normalize(version: str, allow_v: bool) -> object:
+    """A comparison key: a PEP 440 ``Version`` (``1.10 == 1.10.0``) or the stripped string."""
     from packaging.version import InvalidVersion
     from packaging.version import Version
 
     v = version.strip()
-    if allow_v and v[:1] in ("v", "V") and v[1:2].isdigit():
+    if v[:1] in ("v", "V"):
+        if not allow_v:
+            return v  # PEP 440 itself would accept the prefix
         v = v[1:]
     try:
-        return str(Version(v))
+        return Version(v)
     except InvalidVersion:
         return v
 
