@@ -354,7 +354,7 @@ class GuardrailItem(pytest.Item):
 
 
 def _plural(noun: str) -> str:
-    if noun.endswith("s") or noun.endswith("x"):
+    if noun.endswith(("s", "x", "ch", "sh")):
         return noun + "es"
     if noun.endswith("y") and noun[-2:-1] not in "aeiou":
         return noun[:-1] + "ies"
