@@ -127,7 +127,7 @@ def check(run: Run) -> Iterator[Finding]:
                 m = matcher.line.search(line_text)
             if m is None:
                 continue
-            found = f"`{m.group()}` matches {s['pattern']!r}"
+            found = f"`{m.group()}` matches `{s['pattern']}`"
             yield Finding(f"{found}: {message}" if message else found, source.rel, line,
                           m.start() + 1)
     if undecodable:

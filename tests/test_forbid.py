@@ -1,0 +1,200 @@
+"""forbid-<name> (GR100): the backend's own grep checks as configuration."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import Backend
+from pytest_guardrails.guardrails.forbid import Matcher
+
+BACKEND_CHECKS = """
+[tool.guardrails.forbid.no-to-dict-in-routers]
+pattern = '\\.to_dict\\('
+files = ["app/routers/**/*.py"]
+message = "use Pydantic model_dump(by_alias=True)"
+code-only = true
+
+[tool.guardrails.forbid.no-pydantic-v1]
+pattern = 'pydantic\\.v1'
+files = ["**/*.py"]
+message = "migrate to Pydantic 2 models"
+
+[tool.guardrails.forbid.no-libdef]
+pattern = '\\blibDef\\b'
+"""
+
+ROUTER = '''\
+from app.models import Tone
+
+
+def get_tone(tone: Tone) -> dict:
+    # never call .to_dict( here: aliases would be lost
+    return tone.to_dict()
+
+
+def describe() -> str:
+    """Documented as tone.to_dict() in the old API."""
+    return f"uses .to_dict( {1}" + ".to_dict(" + tone_json().to_dict(by_alias=True)
+'''
+
+FILES: dict[str, str | bytes] = {
+    "app/routers/tones.py": ROUTER,
+    "app/routers/README.md": "Routers never call .to_dict( directly.\n",
+    "app/services/export.py": "def export(tone):\n    return tone.to_dict()\n",
+    "app/services/compat.py": "from pydantic.v1 import BaseModel\nimport pydantic\n",
+    "app/legacy.json": '{"libDef": 1, "libDefinition": 2}\n',
+}
+
+TO_DICT = "`.to_dict(` matches `\\.to_dict\\(`: use Pydantic model_dump(by_alias=True)"
+
+
+def configure(backend: Backend, text: str = BACKEND_CHECKS) -> None:
+    pyproject = (backend.path / "pyproject.toml").read_text()
+    backend.write({"pyproject.toml": pyproject + text})
+
+
+@pytest.fixture
+def checks(backend: Backend) -> Backend:
+    configure(backend)
+    backend.write(FILES)
+    return backend
+
+
+def lines_under(output: list[str], *prefixes: str) -> list[str]:
+    """Output lines starting with one of ``prefixes`` (not the summary table's rows)."""
+    row = re.compile(r"^\S+\s{2,}\S+\s{2,}(?:passed|failed|xfailed|skipped)\b")
+    return [ln.strip() for ln in output if ln.strip().startswith(prefixes) and not row.match(ln)]
+
+
+def test_one_item_per_table_and_target_in_config_order(checks: Backend) -> None:
+    result = checks.run("--guardrails-only", "--collect-only", "-q", "-k", "forbid")
+    result.stdout.fnmatch_lines([
+        "pyproject.toml::forbid-no-to-dict-in-routers",
+        "pyproject.toml::forbid-no-to-dict-in-routers[[]libs/schemas[]]",
+        "pyproject.toml::forbid-no-pydantic-v1",
+        "pyproject.toml::forbid-no-pydantic-v1[[]libs/schemas[]]",
+        "pyproject.toml::forbid-no-libdef",
+        "pyproject.toml::forbid-no-libdef[[]libs/schemas[]]",
+    ])
+
+
+def test_backend_checks_exact_output(checks: Backend) -> None:
+    result = checks.run("--guardrails-only", "--guardrails-mode=strict", "-k", "forbid and not libs")
+    result.assert_outcomes(failed=3)
+    assert lines_under(result.stdout.lines, "forbid-", "app/", "how to fix") == [
+        "forbid-no-to-dict-in-routers: 2 forbidden matches",
+        f"app/routers/tones.py:6:16: {TO_DICT}",
+        f"app/routers/tones.py:11:61: {TO_DICT}",
+        "how to fix: use Pydantic model_dump(by_alias=True)",
+        "forbid-no-pydantic-v1: 1 forbidden match",
+        "app/services/compat.py:1:6: `pydantic.v1` matches `pydantic\\.v1`: migrate to Pydantic 2 models",
+        "how to fix: migrate to Pydantic 2 models",
+        "forbid-no-libdef: 1 forbidden match",
+        "app/legacy.json:1:3: `libDef` matches `\\blibDef\\b`",
+    ]
+
+
+def test_without_code_only_comments_and_strings_match(checks: Backend) -> None:
+    pyproject = (checks.path / "pyproject.toml").read_text()
+    checks.write({"pyproject.toml": pyproject.replace("code-only = true", "code-only = false")})
+    result = checks.run("--guardrails-only", "--guardrails-mode=strict",
+                        "pyproject.toml::forbid-no-to-dict-in-routers")
+    assert lines_under(result.stdout.lines, "app/") == [
+        f"app/routers/tones.py:5:18: {TO_DICT}",
+        f"app/routers/tones.py:6:16: {TO_DICT}",
+        f"app/routers/tones.py:10:26: {TO_DICT}",
+        f"app/routers/tones.py:11:19: {TO_DICT}",
+    ]
+
+
+def test_code_only_ignores_a_match_that_reaches_into_a_string(backend: Backend) -> None:
+    configure(backend, """
+[tool.guardrails.forbid.no-open-write]
+pattern = 'open\\([^)]*"w"'
+files = ["**/*.py"]
+code-only = true
+""")
+    backend.write({"app/io.py": 'f = open(path, "w")\ng = \'open(path, "w")\'\n'})
+    result = backend.run("--guardrails-only", "--guardrails-mode=strict",
+                         "pyproject.toml::forbid-no-open-write")
+    # the match ends inside the string literal "w": not code only, so not reported
+    result.assert_outcomes(passed=1)
+
+
+def test_each_target_searches_its_own_files(checks: Backend) -> None:
+    checks.write({"python/src/old.py": "import pydantic.v1\n"}, in_schemas=True)
+    result = checks.run("--guardrails-only", "--guardrails-mode=strict",
+                        "pyproject.toml::forbid-no-pydantic-v1[libs/schemas]")
+    result.assert_outcomes(failed=1)
+    assert lines_under(result.stdout.lines, "libs/") == [
+        "libs/schemas/python/src/old.py:1:8: `pydantic.v1` matches `pydantic\\.v1`: "
+        "migrate to Pydantic 2 models"]
+
+
+def test_binary_files_are_counted_not_searched(checks: Backend) -> None:
+    checks.write({"assets/logo.png": b"\x89PNG\r\n\x1a\n\x00\x00libDef",
+                  "assets/latin1.txt": b"caf\xe9 libDef\n"})
+    result = checks.run("--guardrails-only", "--guardrails-mode=strict",
+                        "pyproject.toml::forbid-no-libdef")
+    result.stdout.fnmatch_lines([
+        "forbid-no-libdef: 1 forbidden match",
+        "app/legacy.json:1:3: `libDef` matches `\\blibDef\\b`",
+        "2 binary or non-UTF-8 files not searched",
+    ])
+
+
+@pytest.mark.parametrize(("table", "error"), [
+    ("[tool.guardrails.forbid.x]\npattern = '('\n",
+     "tool.guardrails.forbid.x.pattern: invalid regular expression '(': missing ), unterminated "
+     "subpattern at position 0"),
+    ("[tool.guardrails.forbid.x]\nfiles = ['*.py']\n",
+     "tool.guardrails.forbid.x: missing required key 'pattern'"),
+    ("[tool.guardrails.forbid.x]\npattern = 'a'\ncode_only = true\n",
+     "unknown key 'tool.guardrails.forbid.x.code_only'; did you mean 'code-only'?"),
+    ("[tool.guardrails.forbid.No_Caps]\npattern = 'a'\n",
+     "tool.guardrails.forbid.No_Caps: names are kebab-case (a-z, 0-9, -)"),
+])
+def test_bad_table_is_a_usage_error(backend: Backend, table: str, error: str) -> None:
+    configure(backend, "\n" + table)
+    result = backend.run("--guardrails-only")
+    assert result.ret == 4
+    escaped = "".join({"[": "[[]", "]": "[]]"}.get(c, c) for c in error)
+    result.stderr.fnmatch_lines([f"*pyproject.toml*: {escaped}"])
+
+
+# --- the line matcher: the whole-text prefilter never changes what a line-by-line search finds
+
+PATTERNS = [
+    r"foo", r"^foo", r"foo$", r"\bfoo\b", r"\Bfoo", r"(?<=x)foo", r"(?<!\s)foo", r"foo(?=\s*$)",
+    r"foo(?!\n)", r"\Afoo", r"foo\Z", r"foo\s+bar", r"(?s)foo.bar", r"(?i)FOO", r"(?m)^\s*foo",
+    r"x*", r"$", r"^$", r"[^a]foo", r"\sfoo", r"foo\W", r"é+", r"\w+foo",
+]
+TEXTS = [
+    "foo\nbar foo\n  foo bar\nxfoo\n", "foo\r\nbar foo\r\nfoo", "\n\nfoo\n", "", "a\nfoo\nbar\n",
+    "x foo\n\nfoo  \nfoobar foo bar\n", "ééfoo\nfoo\tbar\n", "nothing here\n", "foo",
+    "bar\nfoo\n", "\nfoo\n\n", "xfoo foo\n",
+]
+
+
+def naive(pattern: str, text: str) -> list[tuple[int, int]]:
+    regex = re.compile(pattern)
+    out: list[tuple[int, int]] = []
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        m = regex.search(line.removesuffix("\r"))
+        if m:
+            out.append((lineno, m.start() + 1))
+    return out
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_matcher_equals_a_line_by_line_search(pattern: str) -> None:
+    matcher = Matcher.compile(pattern)
+    for text in TEXTS:
+        got: list[tuple[int, int]] = []
+        for lineno, _, line in matcher.lines(text):
+            m = matcher.line.search(line)
+            assert m is not None, (pattern, text, lineno)
+            got.append((lineno, m.start() + 1))
+        assert got == naive(pattern, text), (pattern, text)
