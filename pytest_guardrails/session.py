@@ -203,6 +203,8 @@ class GuardrailsSession:
             self.reporter.add(report)
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        if self.is_worker:
+            return []  # tool versions are asked once, by the controller
         lines = [f"guardrails: {len(self.guardrails)} guardrails, targets: "
                  + ", ".join(t.label for t in self.project.targets)]
         for g in self.guardrails:
