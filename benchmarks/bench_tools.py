@@ -1,0 +1,127 @@
+"""Wall time of ``pytest -n 2 --guardrails-only`` against the slowest raw tool on one tree.
+
+The tree is a real project: an sdist from PyPI (``pip download --no-binary :all: --no-deps``)
+unpacked into a fresh git repository in a temporary directory. Each round times, side by side
+and in an order that rotates between rounds, plain ``ruff check .``, plain ``pyright`` and the
+guardrails run; medians are compared. The goal is a ratio of at most 1.15: the guardrails cost
+little more than the slowest tool they wrap.
+
+    python benchmarks/bench_tools.py                       # rich 13.7.1, 3 rounds
+    python benchmarks/bench_tools.py --package attrs==23.2.0 --rounds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+import os
+from pathlib import Path
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+from pytest_guardrails import _process
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
+    "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid",
+}
+
+
+def fetch(requirement: str, workdir: Path) -> Path:
+    """Download the sdist of ``requirement``, unpack it and commit it to a new git repo."""
+    download = workdir / "download"
+    subprocess.run(
+        (sys.executable, "-m", "pip", "download", "--quiet", "--no-binary", ":all:", "--no-deps",
+         requirement, "-d", str(download)),
+        check=True, timeout=600,
+    )
+    (archive,) = download.iterdir()
+    with tarfile.open(archive) as tar:
+        if hasattr(tarfile, "data_filter"):  # Python >= 3.9.17 / 3.11.4 / 3.12
+            tar.extractall(workdir / "src", filter="data")
+        else:  # a PyPI sdist we asked for by name and version
+            tar.extractall(workdir / "src")
+    (tree,) = (workdir / "src").iterdir()
+    if not (tree / "pyproject.toml").is_file():  # the guardrails anchor on it
+        (tree / "pyproject.toml").write_text("", encoding="utf-8")
+    env = {**os.environ, **GIT_ENV}
+    for args in (("init", "-q"), ("add", "-A"), ("commit", "-qm", "sdist")):
+        subprocess.run(("git", *args), cwd=tree, env=env, check=True, timeout=120)
+    return tree
+
+
+def timed(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float, int, str]:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=3600,
+                          check=False)
+    return time.perf_counter() - start, proc.returncode, proc.stdout + proc.stderr
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--package", default="rich==13.7.1", help="requirement of the sdist")
+    parser.add_argument("--rounds", type=int, default=3, help="measurements of each command")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary tree")
+    parser.add_argument("--autoload", action="store_true",
+                        help="let pytest load every installed plugin (default: only this plugin "
+                             "and xdist, so unrelated plugins' start-up is not measured)")
+    opts = parser.parse_args(argv)
+
+    ruff, pyright = _process.which("ruff"), _process.which("pyright")
+    if ruff is None or pyright is None:
+        print("ruff and pyright must be installed next to this Python", file=sys.stderr)
+        return 2
+    workdir = Path(tempfile.mkdtemp(prefix="bench-guardrails-"))
+    try:
+        tree = fetch(opts.package, workdir)
+        env = {**os.environ, "PYRIGHT_PYTHON_IGNORE_WARNINGS": "1"}
+        env.pop("PYTEST_ADDOPTS", None)
+        if not opts.autoload:
+            env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        plugins = [] if opts.autoload else ["-p", "guardrails", "-p", "xdist"]
+        commands = {
+            "ruff check .": [ruff, "check", "--no-cache", "."],
+            "pyright": [pyright],
+            # -o addopts= : the sdist's own pytest options may need plugins it declares
+            "pytest -n 2 --guardrails-only": [
+                sys.executable, "-m", "pytest", *plugins, "-n", "2", "--guardrails-only",
+                "-p", "no:cacheprovider", "-o", "addopts=", f"--rootdir={tree}"],
+        }
+        names = list(commands)
+        times: dict[str, list[float]] = {name: [] for name in names}
+        print(f"tree: {opts.package} ({sum(1 for _ in tree.rglob('*.py'))} .py files) at {tree}")
+        print(f"tools: {_process.tool_version(ruff)}, pyright via {pyright}, {os.cpu_count()} CPUs")
+        print(f"pytest plugins: {'all installed' if opts.autoload else 'guardrails and xdist only'}")
+        for r in range(opts.rounds):
+            order = names[r % len(names):] + names[:r % len(names)]
+            for name in order:
+                seconds, code, output = timed(commands[name], tree, env)
+                times[name].append(seconds)
+                print(f"  round {r + 1}: {name:<32} {seconds:7.2f} s  (exit {code})")
+                if name.startswith("pytest") and code not in (0, 1):
+                    print(output[-3000:])
+                    return 1
+        median = {name: statistics.median(ts) for name, ts in times.items()}
+        slowest = max(("ruff check .", "pyright"), key=lambda n: median[n])
+        guarded = median["pytest -n 2 --guardrails-only"]
+        ratio = guarded / median[slowest]
+        print()
+        for name in names:
+            spread = ", ".join(f"{t:.2f}" for t in times[name])
+            print(f"{name:<32} median {median[name]:7.2f} s   ({spread})")
+        print(f"ratio: pytest -n 2 --guardrails-only / {slowest} = {ratio:.3f} (goal <= 1.15)")
+        return 0
+    finally:
+        if opts.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
