@@ -224,3 +224,25 @@ def test_python_dash_m_and_console_script(schemas: Path) -> None:
                               check=False)
         assert (proc.returncode, proc.stdout) == (
             0, "codegen.manifest.json: OK (python: 2 inputs, 2 outputs)\n")
+
+
+def test_git_blobs_are_what_git_stores(schemas: Path) -> None:
+    gen = manifest.load(schemas / "codegen.manifest.json")[0]
+    assert gen.git_blobs is not None
+    assert sorted(gen.git_blobs) == sorted([*(gen.input_files or {}), *(gen.output_files or {})])
+    stored = subprocess.run(("git", "ls-files", "-s", "python/src/pkg/tone.py"), cwd=schemas,
+                            capture_output=True, text=True, timeout=60, check=True).stdout
+    assert gen.git_blobs["python/src/pkg/tone.py"] == stored.split()[1]
+
+
+def test_files_git_vouches_for_are_not_read(schemas: Path) -> None:
+    path = schemas / "codegen.manifest.json"
+    gen = manifest.load(path)[0]
+    assert gen.git_blobs is not None
+    tone = "python/src/pkg/tone.py"
+    (schemas / tone).write_text("edited\n", encoding="utf-8")
+    vouched = {tone: gen.git_blobs[tone]}
+    assert manifest.verify(path, unchanged=vouched)[1] == []  # taken from git, not re-read
+    assert manifest.verify(path, unchanged={tone: "0" * 40})[1] == [
+        manifest.Drift(tone, "output-modified", "python")]
+    assert manifest.verify(path)[1] == [manifest.Drift(tone, "output-modified", "python")]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from dataclasses import field
 import os
 from pathlib import Path
+import re
 from typing import TYPE_CHECKING
 
 from pytest_guardrails import manifest as manifest_mod
@@ -187,13 +188,20 @@ def describe(xy: str, sub: str, orig: str | None, where: str) -> str:
     return f"generated file {staged} in {where}'s index, not committed"
 
 
-def work_tree_changes(sm: Git, where: str, generated: Sequence[str]) -> list[tuple[str, str]]:
-    """(submodule-relative path, message) for every change under ``generated``."""
-    spec = [f":(literal){g}" for g in generated] or ["."]
+def under(path: str, dirs: Sequence[str]) -> bool:
+    return not dirs or any(path == d or path.startswith(d + "/") for d in dirs)
+
+
+def work_tree_changes(sm: Git, where: str, generated: Sequence[str], *, everything: bool = False
+                      ) -> tuple[list[tuple[str, str]], set[str]]:
+    """(submodule-relative path, message) for every change under ``generated``, and every path
+    git reports as changed (in the whole submodule when ``everything``)."""
+    spec = ["."] if everything else [f":(literal){g}" for g in generated] or ["."]
     _, out = sm.run("status", "--porcelain=v2", "-z", "--untracked-files=all",
                     "--ignore-submodules=none", "--", *spec)
     fields = split_z(out)
     changes: list[tuple[str, str]] = []
+    dirty: set[str] = set()
     i = 0
     while i < len(fields):
         entry = fields[i]
@@ -215,7 +223,20 @@ def work_tree_changes(sm: Git, where: str, generated: Sequence[str]) -> list[tup
         elif kind == "u":
             parts = entry.split(" ", 10)
             changes.append((parts[10], f"generated file has a merge conflict in {where}"))
-    return sorted(changes)
+        if kind == "2" and i - 1 < len(fields):
+            dirty.add(fields[i - 1])
+    dirty.update(path for path, _ in changes)
+    return sorted(c for c in changes if under(c[0], generated)), dirty
+
+
+#: one ``ls-files -s -z`` entry of a file or symlink at stage 0: object id, path
+_STAGED = re.compile(r"(?:100644|100755|120000) ([0-9a-f]+) 0\t([^\0]*)\0")
+
+
+def index_blobs(sm: Git) -> dict[str, str]:
+    """Blob id of every file in the submodule's index (stage 0, no gitlinks)."""
+    _, out = sm.run("ls-files", "-s", "-z")
+    return {path: blob for blob, path in _STAGED.findall(out.decode("utf-8", "surrogateescape"))}
 
 
 # --- the check -----------------------------------------------------------------------------------
@@ -232,6 +253,8 @@ class Report:
     summary: list[str] = field(default_factory=lambda: [])
     fixes: list[str] = field(default_factory=lambda: [])
     manifest_outputs_only: bool = True
+    #: files git reports identical to the submodule's index -> blob id (submodule-relative)
+    unchanged: dict[str, str] | None = None
 
     def add_state(self, finding: Finding, summary: str, fix: str) -> None:
         self.state.append(finding)
@@ -327,7 +350,8 @@ def check_gitlink(report: Report, link: Gitlink) -> None:
             f"commit the removal, or restore it: git reset -q -- {p}")
 
 
-def check_checkout(run: Run, report: Report, link: Gitlink, generated: Sequence[str]) -> bool:
+def check_checkout(run: Run, report: Report, link: Gitlink, generated: Sequence[str],
+                   with_manifest: bool) -> bool:
     """The submodule is initialised and on the pinned commit; its generated files are clean.
 
     Returns False when the submodule is not initialised (nothing there to verify).
@@ -393,8 +417,11 @@ def check_checkout(run: Run, report: Report, link: Gitlink, generated: Sequence[
                     f"fetch it: git submodule update --init {p}; if it was never pushed, push "
                     f"it from the schemas repo or bump to a pushed commit: "
                     f"git -C {p} checkout <sha> && git add {p}")
-        for rel, message in work_tree_changes(sm, p, generated):
+        changes, dirty = work_tree_changes(sm, p, generated, everything=with_manifest)
+        for rel, message in changes:
             report.work_tree.append(Finding(message, f"{p}/{rel}"))
+        if with_manifest:
+            report.unchanged = {k: v for k, v in index_blobs(sm).items() if k not in dirty}
     return True
 
 
@@ -409,30 +436,51 @@ def check_generated_paths(run: Run, report: Report, generated: Sequence[str]) ->
                 f"fix [tool.guardrails.{NAME}] generated in pyproject.toml")
 
 
-def check_manifest(run: Run, report: Report, configured: str | None) -> int:
-    """Compare the files with the manifest; returns how many files it lists (0: no manifest)."""
+@dataclass
+class ManifestResult:
+    generators: list[manifest_mod.Generator] = field(default_factory=lambda: [])
+    drifts: list[manifest_mod.Drift] = field(default_factory=lambda: [])
+    error: manifest_mod.ManifestError | None = None
+
+
+def verify_manifest(path: Path, unchanged: dict[str, str] | None) -> ManifestResult:
+    """Compare the files with the manifest; files git vouches for are not read again."""
+    try:
+        generators, drifts = manifest_mod.verify(path, unchanged)
+    except manifest_mod.ManifestError as exc:
+        return ManifestResult(error=exc)
+    return ManifestResult(generators, drifts)
+
+
+def apply_manifest(report: Report, rel: str, configured: str | None,
+                   result: ManifestResult | None) -> int:
+    """Findings from the manifest check; returns how many files it lists (0: no manifest)."""
     p = report.path
-    rel = configured or manifest_mod.DEFAULT_NAME
-    path = run.target.root / rel
-    if not path.is_file():
+    if result is None:
         if configured:
             report.add_state(
                 Finding(f"manifest {rel} not found in {p}", p), "manifest missing",
                 f"write it in the schemas repo (guardrails-manifest write -m {rel}), or unset "
                 f"[tool.guardrails.{NAME}] manifest")
         return 0
-    try:
-        generators, drifts = manifest_mod.verify(path)
-    except manifest_mod.ManifestError as exc:
-        report.manifest.append(Finding(f"cannot use the manifest: {exc.message}", f"{p}/{rel}",
-                                       exc.line, error=True))
+    if result.error is not None:
+        report.manifest.append(Finding(f"cannot use the manifest: {result.error.message}",
+                                       f"{p}/{rel}", result.error.line, error=True))
         return 0
     base = os.path.dirname(rel)
-    for d in drifts:
+    for d in result.drifts:
         where = f"{base}/{d.path}" if base else d.path
         report.manifest.append(Finding(d.message, f"{p}/{where}"))
         report.manifest_outputs_only &= d.is_output
-    return sum(len(g.input_files or {}) + len(g.output_files or {}) for g in generators)
+    return sum(len(g.input_files or {}) + len(g.output_files or {}) for g in result.generators)
+
+
+def _relative_to(paths: dict[str, str] | None, base: str) -> dict[str, str] | None:
+    """``paths`` below ``base``, made relative to it."""
+    if paths is None or not base:
+        return paths
+    prefix = base + "/"
+    return {k[len(prefix):]: v for k, v in paths.items() if k.startswith(prefix)}
 
 
 def _fix(report: Report, generated: Sequence[str], manifest_rel: str) -> str:
@@ -463,6 +511,8 @@ def check(run: Run) -> Iterator[Finding]:
     report = Report(p)
     with_git = has_git_metadata(run.root)
     initialised = True
+    manifest_path = target.root / manifest_rel
+    has_manifest = manifest_path.is_file()
     if with_git:
         try:
             sp = Git(run.root)
@@ -473,12 +523,16 @@ def check(run: Run) -> Iterator[Finding]:
             check_gitmodules(run, report, link, sp)
             check_gitlink(report, link)
         if link.pinned or link.conflict or (target.root / ".git").exists():
-            initialised = check_checkout(run, report, link, generated)
+            initialised = check_checkout(run, report, link, generated, has_manifest)
             if initialised:
                 check_generated_paths(run, report, generated)
     listed = 0
     if initialised and target.root.is_dir():
-        listed = check_manifest(run, report, configured)
+        result = None
+        if has_manifest:
+            result = verify_manifest(manifest_path, _relative_to(report.unchanged,
+                                                                 os.path.dirname(manifest_rel)))
+        listed = apply_manifest(report, manifest_rel, configured, result)
     findings = report.findings
     if not with_git:
         why = ("git is not installed" if (run.root / ".git").exists()
