@@ -111,6 +111,7 @@ class Guardrail:
     - ``fix``: the "how to fix" line shown after the findings;
     - ``noun``: what a finding is called in the summary (``"2 blanket suppressions"``);
     - ``header``: optional callable returning a line for pytest's report header (tool versions).
+    - ``slow``: its items take far longer than the others (pyright); xdist workers start them first.
     - ``settings``: pre-validated settings, for guardrails generated from configuration.
     """
 
@@ -123,6 +124,8 @@ class Guardrail:
     fix: str = ""
     noun: str = "finding"
     header: Callable[[], str | None] | None = None
+    #: runs long (a type checker): under xdist its items start first, one per worker
+    slow: bool = False
     #: settings already validated (guardrails defined by configuration, e.g. ``forbid-<name>``);
     #: when None the engine validates ``[tool.guardrails.<name>]`` against ``options``
     settings: Mapping[str, Any] | None = None

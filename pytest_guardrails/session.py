@@ -116,6 +116,9 @@ class GuardrailsSession:
             raise pytest.UsageError(format_error(anchor, root, err)) from None
         session = cls(config, project, guardrails)
         session._set_args()
+        from pytest_guardrails._xdist import XdistOrder
+
+        config.pluginmanager.register(XdistOrder(_is_slow), XdistOrder.NAME)
         return session
 
     def _set_args(self) -> None:
@@ -217,6 +220,10 @@ class GuardrailsSession:
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if not self.is_worker:
             self.reporter.summary(terminalreporter, verbose=self.config.get_verbosity() > 0)
+
+
+def _is_slow(item: pytest.Item) -> bool:
+    return isinstance(item, GuardrailItem) and item.guardrail.slow
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

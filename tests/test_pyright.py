@@ -14,6 +14,8 @@ import pytest
 
 from conftest import Backend
 from pytest_guardrails import _process
+from pytest_guardrails._xdist import initial_slots
+from pytest_guardrails._xdist import spread
 from pytest_guardrails.guardrails import pyright as pyright_guardrail
 from tests import test_ruff
 from tests.test_ruff import Env
@@ -244,3 +246,36 @@ def test_select_applies_include_like_pyright() -> None:
     assert pyright_guardrail.select(files, ["src/", "cfg/tools/*.py"]) == [
         "src/a.py", "src/sub/b.pyi", "cfg/tools/t.py"]
     assert pyright_guardrail.select(files, ["."]) == pyright_guardrail.select(files, None)
+
+
+# --- scheduling under xdist ------------------------------------------------------------------
+
+
+def test_xdist_runs_the_two_pyright_items_side_by_side(typed: Backend) -> None:
+    """In registry order xdist's load scheduler hands both pyright items to one worker."""
+    result = typed.run("--guardrails-only", "-n", "2", "-v")
+    ran = {line.split()[-1]: line.split()[0] for line in result.stdout.lines
+           if line.startswith("[gw") and "pyproject.toml::pyright" in line}
+    assert sorted(ran) == ["pyproject.toml::pyright", "pyproject.toml::pyright[libs/schemas]"]
+    assert sorted(ran.values()) == ["[gw0]", "[gw1]"]
+    assert result.ret == 0
+
+
+def test_initial_slots_follow_xdist_schedulers() -> None:
+    assert initial_slots("load", 2, 13, None) == [[0, 1], [2, 3]]
+    assert initial_slots("load", 2, 3, None) == [[0, 2], [1]]  # round robin
+    assert initial_slots("load", 2, 40, None) == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]
+    assert initial_slots("load", 2, 40, 3) == [[0, 1, 2], [3, 4, 5]]  # --maxschedchunk
+    assert initial_slots("worksteal", 3, 10, None) == [[0, 1, 2], [3, 4, 5], [6, 7, 8, 9]]
+    assert initial_slots("loadfile", 2, 10, None) is None
+    assert initial_slots("load", 1, 10, None) is None
+
+
+def test_spread_puts_slow_items_first_on_each_worker() -> None:
+    items = list("abcdefghijklm")
+    slow = [c in "ef" for c in items]
+    assert "".join(spread(items, slow, [[0, 1], [2, 3]])) == "eafbcdghijklm"
+    assert "".join(spread(items, slow, [[0, 1, 2], [3, 4, 5]])) == "eabfcdghijklm"
+    three = [c in "bdf" for c in items]
+    assert "".join(spread(items, three, [[0, 1], [2, 3]])) == "bfdaceghijklm"
+    assert spread(items, [False] * len(items), [[0, 1], [2, 3]]) == items

@@ -265,4 +265,5 @@ GUARDRAIL = Guardrail(
     fix="fix the types, or configure the rule in the target's own pyright settings, or "
         "suppress one line with `# pyright: ignore[rule]`",
     header=header,
+    slow=True,
 )
