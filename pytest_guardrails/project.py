@@ -163,57 +163,156 @@ def _split_z(out: bytes) -> list[str]:
     return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
 
 
+_STAGE = re.compile(r"^[0-7]{6} [0-9a-f]{40,64} [0-3]\t")
+
+
 def _git_files(root: Path) -> tuple[list[str], set[str]]:
-    """(files, gitlinks) of the work tree at ``root``: tracked + untracked-not-ignored."""
-    files: list[str] = []
+    """(files, gitlinks) of the work tree at ``root``: tracked + untracked-not-ignored.
+
+    One ``git ls-files --stage --others`` call: tracked entries carry their mode (``160000``
+    marks a submodule's gitlink), untracked ones are bare paths.
+    """
+    files: set[str] = set()
     gitlinks: set[str] = set()
-    for entry in _split_z(git(root, "ls-files", "-z", "--stage")):
-        meta, _, path = entry.partition("\t")
-        if meta.startswith("160000"):
-            gitlinks.add(path)
+    out = git(root, "ls-files", "-z", "--stage", "--cached", "--others", "--exclude-standard")
+    for entry in _split_z(out):
+        m = _STAGE.match(entry)
+        if m is None:
+            files.add(entry)
+        elif entry.startswith("160000"):
+            gitlinks.add(entry[m.end():])
         else:
-            files.append(path)
-    files.extend(_split_z(git(root, "ls-files", "-z", "--others", "--exclude-standard")))
-    return sorted(set(files)), gitlinks
+            files.add(entry[m.end():])
+    return sorted(files - gitlinks), gitlinks
 
 
-def _read_gitignore(root: Path) -> GlobSet:
-    patterns: list[str] = []
-    try:
-        text = (root / ".gitignore").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        text = ""
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or line.startswith("!"):
+# --- .gitignore without git ------------------------------------------------------------------
+
+
+def _gitignore_glob(pattern: str) -> str:
+    """One gitignore glob as a regex body: ``*``/``?``/``[...]`` stay within a path segment,
+    ``**`` spans directories, a backslash makes the next character literal."""
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\" and i + 1 < n:
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
             continue
-        anchored = "/" in line.rstrip("/")
+        if c == "*":
+            if pattern.startswith("**", i) and (i == 0 or pattern[i - 1] == "/"):
+                j = i + 2
+                if j == n:
+                    out.append(".*")
+                    i = j
+                    continue
+                if pattern[j] == "/":
+                    out.append("(?:.*/)?")
+                    i = j + 1
+                    continue
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            end = pattern.find("]", i + 2 if pattern[i + 1:i + 2] in ("!", "^", "]") else i + 1)
+            if end == -1:
+                out.append(re.escape(c))
+            else:
+                body = pattern[i + 1:end]
+                if body[:1] in ("!", "^"):
+                    body = "^" + body[1:]
+                out.append("[" + body.replace("\\", "\\\\") + "]")
+                i = end
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class IgnoreRule:
+    """One line of a ``.gitignore`` in directory ``base`` (``""`` or ``"a/b/"``)."""
+
+    regex: re.Pattern[str]
+    negated: bool
+    dir_only: bool
+
+
+def parse_gitignore(text: str, base: str) -> list[IgnoreRule]:
+    """The rules of one ``.gitignore`` found in ``base``, in file order."""
+    rules: list[IgnoreRule] = []
+    for raw in text.splitlines():
+        line = raw
+        # trailing spaces are dropped unless escaped with a backslash
+        stripped = line.rstrip(" ")
+        if stripped.endswith("\\") and len(stripped) < len(line):
+            stripped += " "
+        line = stripped
+        if not line or line.startswith("#"):
+            continue
+        negated = line.startswith("!")
+        if negated:
+            line = line[1:]
+        dir_only = line.endswith("/") and not line.endswith("\\/")
+        line = line.rstrip("/") if dir_only else line
+        if not line:
+            continue
+        anchored = "/" in line
         line = line.lstrip("/")
-        if line.endswith("/"):
-            line = line + "**"
-        patterns.append(line if anchored else f"**/{line}")
-        if not line.endswith("**"):
-            patterns.append(f"{patterns[-1]}/**")
-    return GlobSet(patterns)
+        body = _gitignore_glob(line)
+        prefix = re.escape(base) + ("" if anchored else "(?:.*/)?")
+        rules.append(IgnoreRule(re.compile(f"{prefix}{body}\\Z", re.S), negated, dir_only))
+    return rules
+
+
+def _ignored(rules: list[IgnoreRule], path: str, is_dir: bool) -> bool:
+    """git's verdict: the last matching rule wins (deeper files' rules come later)."""
+    for rule in reversed(rules):
+        if rule.dir_only and not is_dir:
+            continue
+        if rule.regex.match(path):
+            return not rule.negated
+    return False
 
 
 def _walk_files(root: Path, skip_dirs: Iterable[str]) -> list[str]:
-    """Files under ``root`` without git: honours the root ``.gitignore`` (simple patterns)."""
-    ignored = _read_gitignore(root)
+    """Files under ``root`` as ``git ls-files --others --exclude-standard`` would list them in a
+    fresh repository: every ``.gitignore`` on the way honoured (negation, anchoring, ``**``,
+    directory-only rules; an ignored directory is not entered), nested repositories skipped."""
     skip = set(skip_dirs)
     out: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
-        rel_dir = "" if rel_dir == "." else rel_dir + "/"
-        dirnames[:] = sorted(
-            d for d in dirnames
-            if d != ".git" and f"{rel_dir}{d}" not in skip
-            and not ignored.match(f"{rel_dir}{d}/")
-        )
-        for f in filenames:
-            rel = f"{rel_dir}{f}"
-            if not ignored.match(rel):
+
+    def walk(rel_dir: str, inherited: list[IgnoreRule]) -> None:
+        path = root / rel_dir if rel_dir else root
+        try:
+            entries = sorted(os.scandir(path), key=lambda e: e.name)
+        except OSError:
+            return
+        rules = inherited
+        for e in entries:
+            if e.name == ".gitignore" and e.is_file():
+                try:
+                    text = Path(e.path).read_text(encoding="utf-8", errors="replace")
+                except OSError:
+                    text = ""
+                rules = [*inherited, *parse_gitignore(text, rel_dir)]
+                break
+        for e in entries:
+            rel = f"{rel_dir}{e.name}"
+            if e.name == ".git":
+                continue
+            is_dir = e.is_dir(follow_symlinks=False)
+            if is_dir:
+                if rel in skip or _ignored(rules, rel, True):
+                    continue
+                if os.path.lexists(os.path.join(e.path, ".git")):
+                    continue  # a nested repository: git lists none of its files
+                walk(f"{rel}/", rules)
+            elif not _ignored(rules, rel, False):
                 out.append(rel)
+
+    walk("", [])
     return sorted(out)
 
 
