@@ -474,8 +474,11 @@ def rehash(root: Path, gen: Generator, manifest_name: str,
            cache: dict[bytes | None, dict[str, str]] | None = None,
            blobs: dict[str, str] | None = None,
            unchanged: Mapping[str, str] | None = None,
-           walks: dict[str, list[str]] | None = None) -> Generator:
+           walks: dict[str, list[str]] | None = None,
+           files: tuple[list[str], list[str]] | None = None) -> Generator:
     """``gen`` with the hashes of the files now on disk under ``root``.
+
+    ``files``: its (inputs, outputs) as ``list_files`` found them, if already known.
 
     ``unchanged`` maps files that git says are identical to its index to their blob ids: where
     that id equals the manifest's ``git_blobs`` entry the recorded hash is taken as is, without
@@ -501,11 +504,11 @@ def rehash(root: Path, gen: Generator, manifest_name: str,
         out.update(hash_files(root, files, ignore, cache, blobs))
         return out
 
-    return replace(gen,
-                   input_files=hashes(list_files(root, gen.inputs, gen.exclude, skip, walks),
-                                      gen.input_files),
-                   output_files=hashes(list_files(root, gen.outputs, gen.exclude, skip, walks),
-                                       gen.output_files))
+    if files is None:
+        files = (list_files(root, gen.inputs, gen.exclude, skip, walks),
+                 list_files(root, gen.outputs, gen.exclude, skip, walks))
+    return replace(gen, input_files=hashes(files[0], gen.input_files),
+                   output_files=hashes(files[1], gen.output_files))
 
 
 def write(path: Path, generators: Sequence[Generator]) -> bool:
@@ -550,14 +553,35 @@ def _compare(kind: str, gen: str, expected: Mapping[str, str], actual: Mapping[s
     return out
 
 
-def verify_generators(root: Path, generators: Sequence[Generator], manifest_name: str,
-                      unchanged: Mapping[str, str] | None = None) -> list[Drift]:
-    """Every difference between the files under ``root`` and the manifest's hashes."""
+@dataclass(frozen=True)
+class Survey:
+    """A loaded manifest and the files each generator's globs match now (no file read yet)."""
+
+    path: Path
+    generators: list[Generator]
+    files: list[tuple[list[str], list[str]]]
+
+
+def survey(path: Path) -> Survey:
+    """Load the manifest at ``path`` and list the files its globs match beside it."""
+    generators = load(path)
+    walks: dict[str, list[str]] = {}
+    skip = (path.name,)
+    files = [(list_files(path.parent, g.inputs, g.exclude, skip, walks),
+              list_files(path.parent, g.outputs, g.exclude, skip, walks)) for g in generators]
+    return Survey(path, generators, files)
+
+
+def compare(found: Survey, unchanged: Mapping[str, str] | None = None) -> list[Drift]:
+    """Every difference between the surveyed files and the manifest's hashes.
+
+    ``unchanged``: see ``rehash`` (paths relative to the manifest's directory).
+    """
     drifts: list[Drift] = []
     cache: dict[bytes | None, dict[str, str]] = {}
-    walks: dict[str, list[str]] = {}
-    for gen in generators:
-        now = rehash(root, gen, manifest_name, cache, unchanged=unchanged, walks=walks)
+    for gen, files in zip(found.generators, found.files):
+        now = rehash(found.path.parent, gen, found.path.name, cache, unchanged=unchanged,
+                     files=files)
         drifts += _compare("input", gen.name, gen.input_files or {}, now.input_files or {})
         drifts += _compare("output", gen.name, gen.output_files or {}, now.output_files or {})
     return drifts
@@ -565,12 +589,9 @@ def verify_generators(root: Path, generators: Sequence[Generator], manifest_name
 
 def verify(path: Path, unchanged: Mapping[str, str] | None = None
            ) -> tuple[list[Generator], list[Drift]]:
-    """Load the manifest at ``path`` and compare it with the files beside it.
-
-    ``unchanged``: see ``rehash`` (paths relative to the manifest's directory).
-    """
-    generators = load(path)
-    return generators, verify_generators(path.parent, generators, path.name, unchanged)
+    """Load the manifest at ``path`` and compare it with the files beside it."""
+    found = survey(path)
+    return found.generators, compare(found, unchanged)
 
 
 # --- command line --------------------------------------------------------------------------------

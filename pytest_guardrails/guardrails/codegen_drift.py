@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from collections.abc import Sequence
+from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from dataclasses import field
 import os
@@ -443,13 +445,14 @@ class ManifestResult:
     error: manifest_mod.ManifestError | None = None
 
 
-def verify_manifest(path: Path, unchanged: dict[str, str] | None) -> ManifestResult:
+def verify_manifest(survey: Future[manifest_mod.Survey], unchanged: dict[str, str] | None
+                    ) -> ManifestResult:
     """Compare the files with the manifest; files git vouches for are not read again."""
     try:
-        generators, drifts = manifest_mod.verify(path, unchanged)
+        found = survey.result()
+        return ManifestResult(found.generators, manifest_mod.compare(found, unchanged))
     except manifest_mod.ManifestError as exc:
         return ManifestResult(error=exc)
-    return ManifestResult(generators, drifts)
 
 
 def apply_manifest(report: Report, rel: str, configured: str | None,
@@ -513,26 +516,33 @@ def check(run: Run) -> Iterator[Finding]:
     initialised = True
     manifest_path = target.root / manifest_rel
     has_manifest = manifest_path.is_file()
-    if with_git:
-        try:
-            sp = Git(run.root)
-        except NotARepo as exc:
-            raise GuardrailError(f"{run.root} is not a git repository: {exc}") from None
-        with sp:
-            link = read_gitlink(sp, p)
-            check_gitmodules(run, report, link, sp)
-            check_gitlink(report, link)
-        if link.pinned or link.conflict or (target.root / ".git").exists():
-            initialised = check_checkout(run, report, link, generated, has_manifest)
-            if initialised:
-                check_generated_paths(run, report, generated)
-    listed = 0
-    if initialised and target.root.is_dir():
-        result = None
-        if has_manifest:
-            result = verify_manifest(manifest_path, _relative_to(report.unchanged,
-                                                                 os.path.dirname(manifest_rel)))
-        listed = apply_manifest(report, manifest_rel, configured, result)
+    # loading the manifest and listing its files overlaps with the git subprocesses
+    pool = ThreadPoolExecutor(max_workers=1) if has_manifest else None
+    try:
+        survey = pool.submit(manifest_mod.survey, manifest_path) if pool is not None else None
+        if with_git:
+            try:
+                sp = Git(run.root)
+            except NotARepo as exc:
+                raise GuardrailError(f"{run.root} is not a git repository: {exc}") from None
+            with sp:
+                link = read_gitlink(sp, p)
+                check_gitmodules(run, report, link, sp)
+                check_gitlink(report, link)
+            if link.pinned or link.conflict or (target.root / ".git").exists():
+                initialised = check_checkout(run, report, link, generated, has_manifest)
+                if initialised:
+                    check_generated_paths(run, report, generated)
+        listed = 0
+        if initialised and target.root.is_dir():
+            result = None
+            if survey is not None:
+                unchanged = _relative_to(report.unchanged, os.path.dirname(manifest_rel))
+                result = verify_manifest(survey, unchanged)
+            listed = apply_manifest(report, manifest_rel, configured, result)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
     findings = report.findings
     if not with_git:
         why = ("git is not installed" if (run.root / ".git").exists()
