@@ -142,12 +142,25 @@ class Source:
             self._lexed = [(m.start(), m.end(), m.lastgroup == "c") for m in _LEX.finditer(self.text)]
         return self._lexed
 
-    def comments(self) -> Iterator[tuple[int, str]]:
-        """(character offset, text) of every comment, in order; ``#`` inside strings is not one."""
+    def comments(self, until: int | None = None) -> Iterator[tuple[int, str]]:
+        """(character offset, text) of every comment, in order; ``#`` inside strings is not one.
+
+        With ``until``, lexing stops at the first token starting after that offset (the file
+        is only lexed as far as a caller needs, unless it was fully lexed before)."""
         text = self.text
-        for start, end, is_comment in self._lex():
-            if is_comment:
-                yield start, text[start:end]
+        if self._lexed is not None or until is None:
+            for start, end, is_comment in self._lex():
+                if until is not None and start > until:
+                    return
+                if is_comment:
+                    yield start, text[start:end]
+            return
+        for m in _LEX.finditer(text):
+            start = m.start()
+            if start > until:
+                return
+            if m.lastgroup == "c":
+                yield start, m.group()
 
     def non_code_spans(self) -> list[tuple[int, int]]:
         """(start, end) character offsets of every comment and string literal, in order."""
@@ -209,17 +222,35 @@ class _TooBig(Unreadable):
     pass
 
 
+_O_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+
+
 def _read(path: str, rel: str) -> Source | Unreadable | None:
+    # os.open/os.read: half the cost of open().read() on thousands of small files
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
+        fd = os.open(path, _O_FLAGS)
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
     except OSError as exc:
         return Unreadable(f"cannot read: {exc.strerror or exc}")
-    if len(raw) > MAX_BYTES:
-        return _TooBig(f"larger than {MAX_BYTES // (1024 * 1024)} MiB")
-    return Source(path, rel, raw)
+    try:
+        size = os.fstat(fd).st_size
+        if size > MAX_BYTES:
+            return _TooBig(f"larger than {MAX_BYTES // (1024 * 1024)} MiB")
+        chunks = [os.read(fd, size + 1)]
+        got = len(chunks[0])
+        while got != size and chunks[-1]:  # a short read, or the file changed size meanwhile
+            if got > MAX_BYTES:
+                return _TooBig(f"larger than {MAX_BYTES // (1024 * 1024)} MiB")
+            chunks.append(os.read(fd, MAX_BYTES + 1 - got))
+            got += len(chunks[-1])
+    except IsADirectoryError:
+        return None
+    except OSError as exc:
+        return Unreadable(f"cannot read: {exc.strerror or exc}")
+    finally:
+        os.close(fd)
+    return Source(path, rel, chunks[0] if len(chunks) == 1 else b"".join(chunks))
 
 
 @dataclass

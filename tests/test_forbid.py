@@ -8,6 +8,7 @@ import pytest
 
 from conftest import Backend
 from pytest_guardrails.guardrails.forbid import Matcher
+from pytest_guardrails.guardrails.forbid import required_literal
 
 BACKEND_CHECKS = """
 [tool.guardrails.forbid.no-to-dict-in-routers]
@@ -198,3 +199,24 @@ def test_matcher_equals_a_line_by_line_search(pattern: str) -> None:
             assert m is not None, (pattern, text, lineno)
             got.append((lineno, m.start() + 1))
         assert got == naive(pattern, text), (pattern, text)
+
+
+@pytest.mark.parametrize(("pattern", "literal"), [
+    (r"\.to_dict\(", b".to_dict("), (r"pydantic\.v1", b"pydantic.v1"), (r"\blibDef\b", b"libDef"),
+    ("foo|bar", None), ("ab*c", None), ("abc+d", b"abc"), ("(?i)foo", None), ("(?x)f o o", None),
+    (r"[a-z]+_id\(", b"_id("), ("x(ab|cd)yz", b"yz"), ("foo{2}bar", b"bar"), ("foo{,3}ba", b"fo"),
+    (r"\N{EM DASH}abc", b"abc"), (r"\x41bcd", b"bcd"), ("é+", None), ("a{x}bc", b"x}bc"),
+])
+def test_required_literal(pattern: str, literal: bytes | None) -> None:
+    assert required_literal(pattern) == literal
+
+
+@pytest.mark.parametrize("pattern", [*PATTERNS, r"\.to_dict\(", "ab+c", "a(b|c)d+e", "x{2}y"])
+def test_required_literal_is_part_of_every_match(pattern: str) -> None:
+    literal = required_literal(pattern)
+    regex = re.compile(pattern)
+    for text in [*TEXTS, ".to_dict( abbbcdddde xxy ab+c"]:
+        for line in text.split("\n"):
+            m = regex.search(line)
+            if m and literal is not None:
+                assert literal in m.group().encode(), (pattern, line)

@@ -98,35 +98,51 @@ def directives(comment: str, kinds: frozenset[str]) -> Iterator[tuple[int, str, 
                 "name the rule: `# pyright: ignore[reportAttributeAccessIssue]`")
 
 
+def _alternatives(kinds: frozenset[str]) -> str:
+    parts: list[str] = []
+    if "noqa" in kinds:
+        parts.append("[nN][oO][qQ][aA]")
+    if "file-noqa" in kinds:
+        parts.append("[rR][uU][fF][fF]|[fF][lL][aA][kK][eE]8")
+    if "type-ignore" in kinds:
+        parts.append("type:[ \t]*ignore")
+    if "pyright-ignore" in kinds:
+        parts.append("pyright:[ \t]*ignore")
+    return "|".join(parts) or "(?!)"
+
+
 def prefilter(kinds: frozenset[str]) -> re.Pattern[bytes]:
     """A bytes regex that every file holding a directive of ``kinds`` matches (and most do not)."""
-    alternatives: list[bytes] = []
-    if "noqa" in kinds:
-        alternatives.append(rb"[nN][oO][qQ][aA]")
-    if "file-noqa" in kinds:
-        alternatives.append(rb"[rR][uU][fF][fF]|[fF][lL][aA][kK][eE]8")
-    if "type-ignore" in kinds:
-        alternatives.append(rb"type:[ \t]*ignore")
-    if "pyright-ignore" in kinds:
-        alternatives.append(rb"pyright:[ \t]*ignore")
-    if not alternatives:
-        return re.compile(rb"(?!)")
-    return re.compile(rb"#[ \t]*(?:" + b"|".join(alternatives) + rb")")
+    return re.compile(b"#[ \t]*(?:" + _alternatives(kinds).encode() + b")")
 
 
-def scan_source(source: Source, kinds: frozenset[str]) -> Iterator[Finding]:
-    """Blanket suppressions in one file's comments (``Unreadable`` if it cannot be decoded)."""
-    for offset, comment in source.comments():
-        if not _quick(comment):
+def candidates(kinds: frozenset[str]) -> re.Pattern[str]:
+    """The same on text: where directives may start (in comments, strings or docstrings)."""
+    return re.compile("#[ \t]*(?:" + _alternatives(kinds) + ")")
+
+
+def scan_source(source: Source, kinds: frozenset[str],
+                where: re.Pattern[str] | None = None) -> Iterator[Finding]:
+    """Blanket suppressions in one file's comments (``Unreadable`` if it cannot be decoded).
+
+    Only comments holding a candidate ``#`` are parsed, and the file is lexed only up to its
+    last candidate."""
+    text = source.text
+    spots = [m.start() for m in (where or candidates(kinds)).finditer(text)]
+    if not spots:
+        return
+    i = 0
+    for offset, comment in source.comments(until=spots[-1]):
+        end = offset + len(comment)
+        while i < len(spots) and spots[i] < offset:
+            i += 1  # a candidate inside a string: not a comment
+        if i == len(spots):
+            return
+        if spots[i] >= end:
             continue
         for at, _, message in directives(comment, kinds):
             line, col = source.location(offset + at)
             yield Finding(message, source.rel, line, col)
-
-
-def _quick(comment: str) -> bool:
-    low = comment.lower()
-    return "noqa" in low or "type:" in comment or "pyright:" in comment
 
 
 def check(run: Run) -> Iterator[Finding]:
@@ -134,12 +150,13 @@ def check(run: Run) -> Iterator[Finding]:
     target = run.target
     run.project.require_checked_out(target)
     might_have = prefilter(kinds).search
+    where = candidates(kinds)
     scan = Scan(run)
     for source in scan.sources(python_files(run.project.files(target))):
         if might_have(source.raw) is None:
             continue
         try:
-            yield from scan_source(source, kinds)
+            yield from scan_source(source, kinds, where)
         except Unreadable as exc:
             scan.error(source.rel, exc)
     yield from scan.finish()

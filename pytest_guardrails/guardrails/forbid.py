@@ -35,6 +35,116 @@ OPTIONS = {
 _CONTEXT_SENSITIVE = re.compile(r"\(\?<?[=!]|\\[AZ]")
 
 
+_BRACES = re.compile(r"\{\d*(?:,\d*)?\}")
+
+
+def required_literal(pattern: str) -> bytes | None:
+    """An ASCII string that every match of ``pattern`` contains, or None if none is known.
+
+    Conservative: only plain characters outside groups, classes and alternation count, and a
+    character followed by a quantifier does not. A file whose bytes lack it cannot match, in
+    any ASCII-compatible encoding, so it is neither decoded nor searched.
+    """
+    try:
+        if re.compile(pattern).flags & (re.IGNORECASE | re.VERBOSE):
+            return None
+    except re.error:
+        return None
+    best: list[str] = []
+    run: list[str] = []
+    i, n = 0, len(pattern)
+
+    def cut() -> None:
+        nonlocal run, best
+        if len(run) > len(best):
+            best = run
+        run = []
+
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            nxt = pattern[i + 1:i + 2]
+            if nxt and not nxt.isalnum() and nxt.isascii():
+                run.append(nxt)
+                i += 2
+                continue
+            cut()  # a class (\d), an assertion (\b) or a coded character (\x41, \N{...})
+            i += 2 + {"x": 2, "u": 4, "U": 8}.get(nxt, 0)
+            if nxt == "N" and pattern[i:i + 1] == "{":
+                i = pattern.find("}", i) + 1 or n
+            while nxt.isdigit() and i < n and pattern[i].isdigit():
+                i += 1
+            continue
+        if c == "|" or c == ")":
+            return None  # top-level alternation (or unbalanced): nothing is required
+        if c == "{":
+            m = _BRACES.match(pattern, i)
+            if m is None:
+                cut()  # a literal "{": harmless to leave out
+                i += 1
+                continue
+            if run:
+                run.pop()
+            cut()
+            i = m.end()
+            continue
+        if c in "*?+":
+            if c != "+" and run:
+                run.pop()
+            cut()
+        elif c in ".^$":
+            cut()
+        elif c == "[":
+            cut()
+            i = _skip_class(pattern, i)
+            continue
+        elif c == "(":
+            cut()
+            i = _skip_group(pattern, i)
+            continue
+        elif c.isascii() and c.isprintable():
+            run.append(c)
+        else:
+            cut()
+        i += 1
+    cut()
+    return "".join(best).encode() if len(best) >= 2 else None
+
+
+def _skip_class(pattern: str, i: int) -> int:
+    """The index after the character class starting at ``pattern[i] == "["``."""
+    j = i + 1
+    if pattern[j:j + 1] == "^":
+        j += 1
+    if pattern[j:j + 1] == "]":
+        j += 1
+    while j < len(pattern) and pattern[j] != "]":
+        j += 2 if pattern[j] == "\\" else 1
+    return j + 1
+
+
+def _skip_group(pattern: str, i: int) -> int:
+    """The index after the group starting at ``pattern[i] == "("``."""
+    depth = 0
+    j = i
+    while j < len(pattern):
+        c = pattern[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == "[":
+            j = _skip_class(pattern, j)
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return j + 1
+        j += 1
+    return j
+
+
 @dataclass(frozen=True)
 class Matcher:
     """A pattern searched line by line, with a whole-text prefilter where that is exact."""
@@ -105,11 +215,14 @@ def check(run: Run) -> Iterator[Finding]:
     target = run.target
     run.project.require_checked_out(target)
     matcher = Matcher.compile(s["pattern"])
+    literal = required_literal(s["pattern"])
     message: str = s["message"]
     code_only: bool = s["code-only"]
     scan = Scan(run)
     undecodable = 0
     for source in scan.sources(GlobSet(s["files"]).filter(run.project.files(target))):
+        if literal is not None and literal not in source.raw:
+            continue
         try:
             text = source.text
         except Unreadable:
