@@ -20,6 +20,7 @@ import subprocess
 from typing import TYPE_CHECKING
 
 from pytest_guardrails.api import CannotRun
+from pytest_guardrails.api import GuardrailError
 from pytest_guardrails.globs import GlobSet
 
 if TYPE_CHECKING:
@@ -368,7 +369,13 @@ class Project:
         prefix = "" if target.is_root else target.path + "/"
         skip = {p[len(prefix):] for p in nested}
         if has_git_metadata(target.root):
-            files, gitlinks = _git_files(target.root)
+            try:
+                files, gitlinks = _git_files(target.root)
+            except subprocess.CalledProcessError as exc:
+                err = (exc.stderr or b"").decode("utf-8", "replace").strip()
+                raise GuardrailError(f"git ls-files failed in {target.label}: {err}") from None
+            except (subprocess.TimeoutExpired, OSError) as exc:
+                raise GuardrailError(f"git ls-files failed in {target.label}: {exc}") from None
             skip |= gitlinks
         elif target.root.is_dir():
             files = _walk_files(target.root, skip)

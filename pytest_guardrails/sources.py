@@ -49,6 +49,10 @@ _LEX = re.compile(
 )
 
 
+# the line breaks Python's tokenizer knows (str.splitlines also splits on \f, \v, \x1c, ...)
+_NEWLINE = re.compile(r"\r\n?|\n")
+
+
 class Unreadable(Exception):
     """A file that cannot be used as text or parsed: ``message`` at ``line``:``col``."""
 
@@ -122,7 +126,7 @@ class Source:
     def location(self, offset: int) -> tuple[int, int]:
         """1-based (line, column in characters) of a character offset in ``text``."""
         if self._starts is None:
-            self._starts = [0, *(m.end() for m in re.finditer("\n", self.text))]
+            self._starts = [0, *(m.end() for m in _NEWLINE.finditer(self.text))]
         i = bisect_right(self._starts, offset) - 1
         return i + 1, offset - self._starts[i] + 1
 
@@ -132,8 +136,8 @@ class Source:
         starts = self._starts
         assert starts is not None
         begin = starts[line - 1]
-        end = starts[line] - 1 if line < len(starts) else len(self.text)
-        return self.text[begin:end].rstrip("\r")
+        end = starts[line] if line < len(starts) else len(self.text)
+        return self.text[begin:end].rstrip("\r\n")
 
     # --- lexing ------------------------------------------------------------------------------
 

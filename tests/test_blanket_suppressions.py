@@ -53,6 +53,8 @@ CORPUS: list[tuple[str, str, list[str]]] = [
     ("two_reversed.py", "x: int = f()  # noqa # type: ignore\n",
      [f"1:15: `# noqa` {NOQA}", f"1:22: `# type: ignore` {TYPE}"]),
     ("after_unicode.py", "s = 'héllo'  # noqa\n", [f"1:14: `# noqa` {NOQA}"]),
+    ("crlf.py", "x = 1\r\nimport os  # noqa\r\n", [f"2:12: `# noqa` {NOQA}"]),
+    ("old_mac.py", "x = 1\rimport os  # noqa\r", [f"2:12: `# noqa` {NOQA}"]),
     # --- near-misses: never flagged
     ("named.py", "import os  # noqa: F401\n", []),
     ("named_no_space.py", "import os  # noqa:F401\n", []),

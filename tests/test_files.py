@@ -73,6 +73,14 @@ def test_listing_is_cached_per_project(backend: Backend) -> None:
     assert "app/later.py" in project_at(backend.path).files(root)
 
 
+def test_git_failure_is_an_error_on_the_item(backend: Backend) -> None:
+    (backend.path / ".git" / "index").write_bytes(b"not an index")
+    result = backend.run("--guardrails-only", "-rx", "pyproject.toml::blanket-suppressions")
+    result.assert_outcomes(xfailed=1)
+    result.stdout.fnmatch_lines(["XFAIL pyproject.toml::blanket-suppressions - "
+                                 "blanket-suppressions: error: git ls-files failed in .: *index*"])
+
+
 # --- without git: the walk honours .gitignore like git does ----------------------------------
 
 TREE: dict[str, str | bytes] = {
