@@ -19,7 +19,6 @@ bytes are binary and hashed as they are).
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -31,9 +30,13 @@ import os
 from pathlib import Path
 import re
 import sys
+from typing import TYPE_CHECKING
 from typing import Any
 
 from pytest_guardrails.globs import GlobSet
+
+if TYPE_CHECKING:
+    import argparse
 
 MANIFEST_VERSION = 1
 DEFAULT_NAME = "codegen.manifest.json"
@@ -318,11 +321,13 @@ def hash_files(root: Path, files: Iterable[str], ignore: re.Pattern[bytes] | Non
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise ManifestError(f"duplicate key {k!r}")
-        out[k] = v
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise ManifestError(f"duplicate key {k!r}")
+            seen.add(k)
     return out
 
 
@@ -369,12 +374,13 @@ def _hashes(where: str, value: Any, form: re.Pattern[str] = _HASH) -> dict[str, 
     if not isinstance(value, dict):
         raise ManifestError(f"{where}: expected an object of path -> \"sha256:...\"")
     table: dict[str, Any] = value  # pyright: ignore[reportUnknownVariableType]
-    digests = list(table.values())
     if not table:
         return {}
-    if (all(isinstance(d, str) for d in digests)
-            and _ALL_OF[form.pattern].fullmatch("\n".join(digests))
-            and not _any_bad_path(table)):
+    try:
+        joined = "\n".join(table.values())
+    except TypeError:  # a value is not a string: reported below
+        joined = ""
+    if joined and _ALL_OF[form.pattern].fullmatch(joined) and not _any_bad_path(table):
         return table  # the common case, checked with one regex per column
     out: dict[str, str] = {}
     for path, digest in table.items():
@@ -606,6 +612,8 @@ def _display(path: Path) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse  # only the command line needs it
+
     p = argparse.ArgumentParser(
         prog="guardrails-manifest",
         description="Write or verify a codegen manifest: hashes of generator inputs and outputs.")

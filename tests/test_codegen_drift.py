@@ -502,3 +502,18 @@ def test_same_outcome_under_xdist(backend: Backend) -> None:
     assert failure(result)[:2] == [
         f"{ITEM}: 1 generated file changed in the work tree",
         f"libs/schemas/{TONE}: generated file modified (uncommitted change in libs/schemas)"]
+
+
+def test_manifest_in_a_subdirectory_of_the_submodule(backend: Backend) -> None:
+    configure(backend, CONFIG + 'manifest = "python/gen.json"\n')
+    assert manifest.main(["write", "-m", str(backend.schemas / "python" / "gen.json"),
+                          "-g", "python", "--output", "src"]) == 0
+    commit_in_schemas(backend, {})
+    backend.git("commit", "-qam", "bump schemas")
+    drift(backend).assert_outcomes(passed=1)
+    commit_in_schemas(backend, {TONE: "class Tone:\n    hand_edited = True\n"})
+    backend.git("commit", "-qam", "bump schemas")
+    assert failure(drift(backend))[:2] == [
+        f"{ITEM}: 1 generated file differs from the manifest",
+        f"libs/schemas/{TONE}: generated file differs from the manifest (generator 'python')",
+    ]
