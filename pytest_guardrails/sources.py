@@ -5,8 +5,8 @@ strings once and parsed into an AST once, all lazily and cached on the ``Project
 only for what it uses, and three scanners over the same tree read it once. Scanners first test the
 raw bytes with cheap ``in``/``find`` prefilters, so most files are never decoded, lexed or parsed.
 
-Bad input never raises out of here: a file that cannot be read or decoded gives an ``Unreadable``
-with a location, and a file over ``MAX_BYTES`` is skipped and counted.
+Bad input raises nothing but ``Unreadable`` (with a location) out of here: a file that cannot be
+read, decoded or parsed; a file over ``MAX_BYTES`` is not read at all and is counted.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from pytest_guardrails.api import Run
 
 #: files larger than this are not scanned (generated data, vendored bundles); they are counted
 MAX_BYTES = 16 * 1024 * 1024
+#: file contents kept in memory per session, shared by the scanners; beyond it files are re-read
+CACHE_BYTES = 512 * 1024 * 1024
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 
@@ -207,20 +209,30 @@ def _looks_like_python2(text: str) -> bool:
 
 
 class SourceCache:
-    """Per-session cache: absolute path -> ``Source`` (or why it cannot be read)."""
+    """Per-session cache: absolute path -> ``Source`` (or why it cannot be read).
+
+    Contents are kept up to ``CACHE_BYTES`` in total; past that, files are read again by each
+    guardrail that needs them instead of growing the process without bound."""
 
     def __init__(self) -> None:
         self._cache: dict[str, Source | Unreadable | None] = {}
+        self._bytes = 0
 
     def get(self, path: str, rel: str) -> Source | Unreadable | None:
-        """The file's ``Source``; ``Unreadable`` if it cannot be read; None if it is gone, a
-        directory, or larger than ``MAX_BYTES`` (see ``too_big``)."""
+        """The file's ``Source``; ``Unreadable`` if it cannot be read (``_TooBig`` over
+        ``MAX_BYTES``); None if it is gone or a directory."""
         try:
             return self._cache[path]
         except KeyError:
             pass
-        result = self._cache[path] = _read(path, rel)
+        result = _read(path, rel)
+        if isinstance(result, Source):
+            if self._bytes + len(result.raw) > CACHE_BYTES:
+                return result
+            self._bytes += len(result.raw)
+        self._cache[path] = result
         return result
+
 
 class _TooBig(Unreadable):
     pass

@@ -7,9 +7,20 @@ what ruff's PGH003/PGH004 flag, what they miss, and the near-misses that must ne
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
+import difflib
+import inspect
+import io
+from pathlib import Path
+import pydoc
+import tokenize
+import typing
+
 import pytest
 
 from conftest import Backend
+from pytest_guardrails.sources import Source
 
 ITEM = "pyproject.toml::blanket-suppressions"
 SUB_ITEM = "pyproject.toml::blanket-suppressions[libs/schemas]"
@@ -234,3 +245,25 @@ def test_read_only(corpus: Backend) -> None:
     before = corpus.state()
     corpus.run("--guardrails-only", ITEM, SUB_ITEM)
     assert corpus.state() == before
+
+
+# --- the comment lexer gives exactly tokenize's COMMENT tokens --------------------------------
+
+LEXER_SAMPLES = [
+    *(Path(m.__file__) for m in (tokenize, inspect, difflib, argparse, pydoc, dataclasses, typing)),
+    *sorted(Path(__file__).parent.parent.glob("pytest_guardrails/**/*.py")),
+    *sorted(Path(__file__).parent.glob("test_*.py")),
+]
+
+
+@pytest.mark.parametrize("path", LEXER_SAMPLES, ids=lambda p: p.name)
+def test_comments_equal_tokenize(path: Path) -> None:
+    raw = path.read_bytes()
+    expected = [(tok.start, tok.string)
+                for tok in tokenize.tokenize(io.BytesIO(raw).readline) if tok.type == tokenize.COMMENT]
+    source = Source(str(path), path.name, raw)
+    got = []
+    for offset, text in source.comments():
+        line, col = source.location(offset)
+        got.append(((line, col - 1), text))
+    assert got == expected
