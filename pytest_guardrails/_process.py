@@ -205,6 +205,12 @@ def run_tool(name: str, argv: Sequence[str], *, cwd: Path, timeout: float,
                              ) from None
 
 
+def fix_in_submodule(path: str) -> str:
+    """The fix for a finding in a submodule: the backend never edits vendored code."""
+    return (f"fix it in the submodule's own repository ({path}), commit there, then bump the "
+            "submodule here")
+
+
 def crashed(name: str, result: Result, why: str) -> GuardrailError:
     """The error for a tool run whose output cannot be used."""
     return GuardrailError(f"{name} crashed ({why})\n" + result.describe())

@@ -115,23 +115,16 @@ def config_file(directory: Path) -> Path | None:
 def includes(target_root: Path) -> list[str] | None:
     """The ``include`` entries in effect for ``target_root``, relative to it (following
     ``extends``); None when pyright analyses everything under the target."""
-    path = config_file(target_root)
+    root = target_root.resolve()
+    path = config_file(root)
     for _ in range(MAX_EXTENDS):
-        if path is None:
+        data = _read(path) if path is not None else None
+        if path is None or data is None:
             return None
-        data = _read(path)
-        if data is None:
-            return None
-        include = data.get("include")
-        if isinstance(include, list):
-            entries: list[Any] = include  # pyright: ignore[reportUnknownVariableType]
-            base = path.parent
-            out: list[str] = []
-            for entry in entries:
-                if isinstance(entry, str):
-                    full = os.path.normpath(os.path.join(base, entry))
-                    out.append(Path(os.path.relpath(full, target_root)).as_posix())
-            return out
+        entries = as_list(data.get("include"))
+        if entries is not None:
+            return [Path(os.path.relpath(os.path.join(path.parent, e), root)).as_posix()
+                    for e in entries if isinstance(e, str)]
         extends = data.get("extends")
         if not isinstance(extends, str):
             return None
@@ -226,8 +219,7 @@ def check(run: Run) -> list[Finding]:
     except ValueError as exc:
         raise _process.crashed(NAME, result, f"unexpected JSON: {exc}") from None
     if not target.is_root:
-        run.fix = (f"fix it in the submodule's own repository ({target.path}), commit there, "
-                   "then bump the submodule here")
+        run.fix = _process.fix_in_submodule(target.path)
     return found
 
 

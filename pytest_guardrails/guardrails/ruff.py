@@ -97,8 +97,7 @@ def check(run: Run) -> list[Finding]:
     except ValueError as exc:
         raise _process.crashed(NAME, result, f"unexpected JSON: {exc}") from None
     if not target.is_root:
-        run.fix = (f"fix it in the submodule's own repository ({target.path}), commit there, "
-                   "then bump the submodule here")
+        run.fix = _process.fix_in_submodule(target.path)
     return sorted(found, key=_order)
 
 
