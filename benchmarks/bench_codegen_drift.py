@@ -116,7 +116,7 @@ def scenario(name: str, backend: Path, junit: Path) -> None:
         walls.append(wall)
     print(f"{name:<42} item {statistics.median(items):6.3f} s (min {min(items):.3f}, "
           f"max {max(items):.3f})   pytest process {statistics.median(walls):6.3f} s   "
-          f"[{outcome}]")
+          f"[{outcome}]   load average {os.getloadavg()[0]:.1f}")
 
 
 def main() -> int:
