@@ -86,6 +86,13 @@ CORPUS: list[tuple[str, str, list[str]]] = [
     ("prose.py", "# we do not use noqa here, nor type: ignore\n", []),
     ("noqa_word.py", "x = 1  # noqa-like comments are banned\n", []),
     ("pyright_config.py", "# pyright: basic\n", []),
+    ("prose_backquoted.py", "x = 1\n# The `# type: ignore` and `# noqa` comments are needed\n", []),
+    ("noqa_d.py", "x = 1\n# noqa'd as it is exported\n", []),
+    # a type: ignore before any code makes mypy skip the file
+    ("file_type_ignore.py", "#!/usr/bin/env python\n# type: ignore\nimport os\n",
+     ["2:1: `# type: ignore` before any code makes mypy skip the whole file; name the code on "
+      "each line instead: `# type: ignore[attr-defined]`"]),
+    ("after_docstring.py", '"""Doc."""\n# type: ignore\n', [f"2:1: `# type: ignore` {TYPE}"]),
 ]
 
 

@@ -34,27 +34,33 @@ OPTIONS = {
                     "`\"pyright-ignore\"`", validate=_validate_kinds),
 }
 
-# One directive inside a comment token; one comment may hold several directives.
-# ``noqa`` and the tool names are case-insensitive (as in ruff and flake8); ``type:`` and
-# ``pyright:`` are not (mypy and pyright only honour the lower-case spelling).
+# One directive inside a comment token; one comment may hold several directives. ``noqa`` and
+# the tool names are case-insensitive (as in ruff and flake8); ``type:`` and ``pyright:`` are not
+# (mypy and pyright only honour the lower-case spelling). As in ruff and pyright, a directive word
+# must end the comment or be followed by a space, ``#`` or its ``:``/``[``: "noqa'd" and a
+# back-quoted mention in prose are not directives.
 _DIRECTIVE = re.compile(
     r"""
     \#[ \t]*(?:
-        (?P<file>(?i:ruff|flake8)[ \t]*[:=][ \t]*(?i:noqa))(?![\w-])
+        (?P<file>(?i:ruff|flake8)[ \t]*[:=][ \t]*(?i:noqa))(?=[ \t:\#]|$)
             (?P<fcolon>[ \t]*:[ \t]*(?P<fcode>[A-Za-z]+[0-9]+)?)?
-      | (?P<noqa>(?i:noqa))(?![\w-])
+      | (?P<noqa>(?i:noqa))(?=[ \t:\#]|$)
             (?P<colon>[ \t]*:[ \t]*(?P<code>[A-Za-z]+[0-9]+)?)?
             (?P<nocolon>[ \t]+[A-Z]+[0-9]+\b)?
-      | (?P<type>type:[ \t]*ignore)(?![\w-])(?P<trules>[ \t]*\[[ \t]*(?P<trule>[^\]\s])?[^\]\n]*\]?)?
-      | (?P<pyright>pyright:[ \t]*ignore)(?![\w-])(?P<prules>[ \t]*\[[ \t]*(?P<prule>[^\]\s])?[^\]\n]*\]?)?
+      | (?P<type>type:[ \t]*ignore)(?=[ \t\#\[]|$)
+            (?P<trules>[ \t]*\[[ \t]*(?P<trule>[^\]\s])?[^\]\n]*\]?)?
+      | (?P<pyright>pyright:[ \t]*ignore)(?=[ \t\#\[]|$)
+            (?P<prules>[ \t]*\[[ \t]*(?P<prule>[^\]\s])?[^\]\n]*\]?)?
     )
     """,
     re.X,
 )
 
 
-def directives(comment: str, kinds: frozenset[str]) -> Iterator[tuple[int, str, str]]:
-    """(offset in ``comment``, kind, message) of each blanket suppression in one comment."""
+def directives(comment: str, kinds: frozenset[str],
+               at_top: bool = False) -> Iterator[tuple[int, str, str]]:
+    """(offset in ``comment``, kind, message) of each blanket suppression in one comment;
+    ``at_top``: no code comes before the comment in its file."""
     for m in _DIRECTIVE.finditer(comment):
         written = m.group().rstrip()
         if m.group("file"):
@@ -86,6 +92,11 @@ def directives(comment: str, kinds: frozenset[str]) -> Iterator[tuple[int, str, 
             yield m.start(), "noqa", msg
         elif m.group("type"):
             if "type-ignore" not in kinds or m.group("trule"):
+                continue
+            if at_top and not m.group("trules"):
+                yield m.start(), "type-ignore", (
+                    f"`{written}` before any code makes mypy skip the whole file; "
+                    "name the code on each line instead: `# type: ignore[attr-defined]`")
                 continue
             yield m.start(), "type-ignore", (
                 f"`{written}` silences every type error on the line; "
@@ -132,15 +143,20 @@ def scan_source(source: Source, kinds: frozenset[str],
     if not spots:
         return
     i = 0
+    at_top = True  # no code (nor docstring) before this comment
+    previous_end = 0
     for offset, comment in source.comments(until=spots[-1]):
         end = offset + len(comment)
+        if at_top and text[previous_end:offset].strip():
+            at_top = False
+        previous_end = end
         while i < len(spots) and spots[i] < offset:
             i += 1  # a candidate inside a string: not a comment
         if i == len(spots):
             return
         if spots[i] >= end:
             continue
-        for at, _, message in directives(comment, kinds):
+        for at, _, message in directives(comment, kinds, at_top):
             line, col = source.location(offset + at)
             yield Finding(message, source.rel, line, col)
 
