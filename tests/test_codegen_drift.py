@@ -517,3 +517,17 @@ def test_manifest_in_a_subdirectory_of_the_submodule(backend: Backend) -> None:
         f"{ITEM}: 1 generated file differs from the manifest",
         f"libs/schemas/{TONE}: generated file differs from the manifest (generator 'python')",
     ]
+
+
+def test_git_not_installed_cannot_run(backend: Backend, monkeypatch: pytest.MonkeyPatch,
+                                      tmp_path: Path) -> None:
+    configure(backend)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git binary on PATH
+    result = drift(backend, strict=False)
+    result.assert_outcomes(skipped=1)
+    assert (
+        f"SKIPPED [1] pyproject.toml:1: {ITEM}: cannot run: git is not installed: the gitlink and "
+        "work-tree checks of libs/schemas need git; and libs/schemas has no codegen.manifest.json "
+        "to verify; how to fix: install git (it must be on PATH), or waive "
+        "codegen-drift[libs/schemas] in [tool.guardrails.ignore] where only a copy exists"
+    ) in result.stdout.lines

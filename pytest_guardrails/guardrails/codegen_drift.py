@@ -545,16 +545,19 @@ def check(run: Run) -> Iterator[Finding]:
             pool.shutdown(wait=True)
     findings = report.findings
     if not with_git:
-        why = ("git is not installed" if (run.root / ".git").exists()
+        no_binary = (run.root / ".git").exists()
+        why = ("git is not installed" if no_binary
                else f"no git metadata in {run.root} (a copy without .git)")
         if not findings:
             verified = (f"; {manifest_rel} matched ({listed} files)" if listed
                         else f"; and {p} has no {manifest_rel} to verify")
+            where = ("install git (it must be on PATH)" if no_binary else
+                     "run where the repository is a git checkout with its submodules "
+                     f"(git submodule update --init {p})")
             raise CannotRun(
                 f"{why}: the gitlink and work-tree checks of {p} need git{verified}",
-                f"run where the repository is a git checkout with its submodules "
-                f"(git submodule update --init {p}), or waive {NAME}[{p}] in "
-                "[tool.guardrails.ignore] where only a copy exists")
+                f"{where}, or waive {NAME}[{p}] in [tool.guardrails.ignore] where only a copy "
+                "exists")
         run.notes.append(f"not checked: {why}, so the gitlink and work-tree checks did not run")
     if report.work_tree:
         n = len(report.work_tree)
