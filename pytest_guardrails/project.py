@@ -310,8 +310,8 @@ def _walk_files(root: Path, skip_dirs: Iterable[str]) -> list[str]:
                 if os.path.lexists(os.path.join(e.path, ".git")):
                     continue  # a nested repository: git lists none of its files
                 walk(f"{rel}/", rules)
-            elif not _ignored(rules, rel, False):
-                out.append(rel)
+            elif (e.is_file() or e.is_symlink()) and not _ignored(rules, rel, False):
+                out.append(rel)  # as git: regular files and symlinks, no FIFOs or sockets
 
     walk("", [])
     return sorted(out)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from dataclasses import field
 import os
 import re
+import stat
 import warnings
 
 from pytest_guardrails.api import Finding
@@ -238,7 +239,8 @@ class _TooBig(Unreadable):
     pass
 
 
-_O_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+# O_NONBLOCK: opening a FIFO must not wait for a writer (it is then skipped as not a file)
+_O_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
 def _read(path: str, rel: str) -> Source | Unreadable | None:
@@ -250,7 +252,10 @@ def _read(path: str, rel: str) -> Source | Unreadable | None:
     except OSError as exc:
         return Unreadable(f"cannot read: {exc.strerror or exc}")
     try:
-        size = os.fstat(fd).st_size
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None  # a directory (symlinked), FIFO, socket or device: not source
+        size = st.st_size
         if size > MAX_BYTES:
             return _TooBig(f"larger than {MAX_BYTES // (1024 * 1024)} MiB")
         chunks = [os.read(fd, size + 1)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 import shutil
 
@@ -185,3 +186,17 @@ def test_gitignore_rule(line: str, path: str, is_dir: bool, ignored: bool) -> No
     (rule,) = parse_gitignore(line, "")
     matched = rule.regex.match(path) is not None and (is_dir or not rule.dir_only)
     assert matched is ignored
+
+
+def test_special_files_are_skipped_not_read(backend: Backend) -> None:
+    """Symlinks to directories or nowhere, and FIFOs, never block or break a scan."""
+    backend.write({"app/real.py": "import os  # noqa\n"})
+    (backend.path / "app/dir_link.py").symlink_to(backend.path / "docs")
+    (backend.path / "app/dangling.py").symlink_to(backend.path / "nowhere.py")
+    os.mkfifo(backend.path / "app/pipe.py")
+    result = backend.run("--guardrails-only", "--guardrails-mode=strict",
+                         "pyproject.toml::blanket-suppressions")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["blanket-suppressions: 1 blanket suppression",
+                                 "app/real.py:1:12: *"])
+    assert "dir_link" not in result.stdout.str() and "pipe" not in result.stdout.str()
