@@ -95,6 +95,7 @@ class Source:
     raw: bytes
     _text: str | None = field(default=None, repr=False)
     _starts: list[int] | None = field(default=None, repr=False)
+    _lookups: int = field(default=0, repr=False)
     _lexed: list[tuple[int, int, bool]] | None = field(default=None, repr=False)
     _tree: ast.Module | Unreadable | None = field(default=None, repr=False)
 
@@ -128,16 +129,22 @@ class Source:
 
     def location(self, offset: int) -> tuple[int, int]:
         """1-based (line, column in characters) of a character offset in ``text``."""
+        text = self.text
+        if self._starts is None and self._lookups < 16 and "\r" not in text:
+            self._lookups += 1  # a few lookups need no line table
+            return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+        starts = self._line_starts()
+        i = bisect_right(starts, offset) - 1
+        return i + 1, offset - starts[i] + 1
+
+    def _line_starts(self) -> list[int]:
         if self._starts is None:
             self._starts = [0, *(m.end() for m in _NEWLINE.finditer(self.text))]
-        i = bisect_right(self._starts, offset) - 1
-        return i + 1, offset - self._starts[i] + 1
+        return self._starts
 
     def line_text(self, line: int) -> str:
         """The text of 1-based ``line``, without its line break."""
-        self.location(0)
-        starts = self._starts
-        assert starts is not None
+        starts = self._line_starts()
         begin = starts[line - 1]
         end = starts[line] if line < len(starts) else len(self.text)
         return self.text[begin:end].rstrip("\r\n")
