@@ -179,7 +179,8 @@ def _git_files(root: Path) -> tuple[list[str], set[str]]:
     for entry in _split_z(out):
         m = _STAGE.match(entry)
         if m is None:
-            files.add(entry)
+            if not entry.endswith("/"):  # "dir/": an untracked nested repository, not a file
+                files.add(entry)
         elif entry.startswith("160000"):
             gitlinks.add(entry[m.end():])
         else:

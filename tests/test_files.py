@@ -46,6 +46,14 @@ def test_tracked_and_untracked_not_ignored(backend: Backend) -> None:
         "version.json"])
 
 
+def test_untracked_nested_repository_is_not_a_file(backend: Backend) -> None:
+    nested = backend.path / "scratch"
+    write_files(nested, {"x.py": "import os  # noqa\n"})
+    run_git(nested, "init", "-q")
+    project = project_at(backend.path)
+    assert not [f for f in project.files(project.targets[0]) if f.startswith("scratch")]
+
+
 def test_exclude_applies_to_repo_relative_paths(backend: Backend) -> None:
     backend.write({"app/gen/x.py": "", "app/y.py": ""})
     project = project_at(backend.path, exclude=("app/gen/**", "libs/schemas/examples/**"))
