@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 from typing import TYPE_CHECKING
+from typing import Callable
 
 from pytest_guardrails.api import CannotRun
 from pytest_guardrails.api import GuardrailError
@@ -166,25 +167,41 @@ def _split_z(out: bytes) -> list[str]:
 
 _STAGE = re.compile(r"^[0-7]{6} [0-9a-f]{40,64} [0-3]\t")
 
+#: ``(tracked files, git is still running)``: called while git lists the untracked files
+WhileWaiting = Callable[[list[str], Callable[[], bool]], None]
 
-def _git_files(root: Path) -> tuple[list[str], set[str]]:
+
+def _git_files(root: Path, while_waiting: WhileWaiting | None = None) -> tuple[list[str], set[str]]:
     """(files, gitlinks) of the work tree at ``root``: tracked + untracked-not-ignored.
 
-    One ``git ls-files --stage --others`` call: tracked entries carry their mode (``160000``
-    marks a submodule's gitlink), untracked ones are bare paths.
+    The untracked files come from ``git ls-files --others``, which walks the whole work tree; it
+    runs in the background while the index is listed, and ``while_waiting`` gets the tracked
+    files to do useful work (read them) on this core until it is done.
     """
+    others = subprocess.Popen(
+        ("git", "--no-optional-locks", "ls-files", "-z", "--others", "--exclude-standard"),
+        cwd=root, env=git_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
     files: set[str] = set()
     gitlinks: set[str] = set()
-    out = git(root, "ls-files", "-z", "--stage", "--cached", "--others", "--exclude-standard")
+    try:
+        for entry in _split_z(git(root, "ls-files", "-z", "--stage")):
+            m = _STAGE.match(entry)
+            if m is None:
+                continue
+            (gitlinks if entry.startswith("160000") else files).add(entry[m.end():])
+        if while_waiting is not None:
+            while_waiting(sorted(files - gitlinks), lambda: others.poll() is None)
+        out, err = others.communicate(timeout=GIT_TIMEOUT)
+    except BaseException:
+        others.kill()
+        others.communicate()
+        raise
+    if others.returncode != 0:
+        raise subprocess.CalledProcessError(others.returncode, others.args, out, err)
     for entry in _split_z(out):
-        m = _STAGE.match(entry)
-        if m is None:
-            if not entry.endswith("/"):  # "dir/": an untracked nested repository, not a file
-                files.add(entry)
-        elif entry.startswith("160000"):
-            gitlinks.add(entry[m.end():])
-        else:
-            files.add(entry[m.end():])
+        if not entry.endswith("/"):  # "dir/": an untracked nested repository, not a file
+            files.add(entry)
     return sorted(files - gitlinks), gitlinks
 
 
@@ -371,7 +388,7 @@ class Project:
         skip = {p[len(prefix):] for p in nested}
         if has_git_metadata(target.root):
             try:
-                files, gitlinks = _git_files(target.root)
+                files, gitlinks = _git_files(target.root, self._prefetch(target))
             except subprocess.CalledProcessError as exc:
                 err = (exc.stderr or b"").decode("utf-8", "replace").strip()
                 raise GuardrailError(f"git ls-files failed in {target.label}: {err}") from None
@@ -389,6 +406,23 @@ class Project:
             files = [f for f in files if not exclude.match(target.rel(f))]
         self._files[target.path] = files
         return files
+
+    def _prefetch(self, target: Target) -> WhileWaiting:
+        """Read the tracked Python files into ``sources`` while git walks the work tree (the
+        scanners need them next; git runs on the other core). Stops when git is done."""
+
+        def prefetch(tracked: list[str], running: Callable[[], bool]) -> None:
+            from pytest_guardrails.sources import PYTHON_SUFFIXES
+
+            get = self.sources.get
+            root = os.path.join(target.root, "")
+            for rel in tracked:
+                if rel.endswith(PYTHON_SUFFIXES):
+                    if not running():
+                        return
+                    get(root + rel, target.rel(rel))
+
+        return prefetch
 
     def require_checked_out(self, target: Target) -> None:
         """Raise ``CannotRun`` when ``target`` is a submodule that is not checked out."""
