@@ -20,7 +20,8 @@ GIT_ENV = {
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Tests see no inherited guardrail or git state; git gets an identity (HOME is a temp dir)."""
     for name in list(os.environ):
-        if name.startswith(("STRICT_", "GIT_")) or name == "GITHUB_ACTIONS":
+        # CI / BUILD_NUMBER make pytest print untruncated messages in the short summary
+        if name.startswith(("STRICT_", "GIT_")) or name in ("GITHUB_ACTIONS", "CI", "BUILD_NUMBER"):
             monkeypatch.delenv(name)
     for name, value in GIT_ENV.items():
         monkeypatch.setenv(name, value)
