@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 import importlib
 from importlib.metadata import entry_points
+import sys
 from typing import Any
 
 from pytest_guardrails.api import Guardrail
@@ -42,7 +43,11 @@ def from_config(raw: Mapping[str, Any]) -> list[Guardrail]:
 
 def from_entry_points() -> list[Guardrail]:
     found: list[Guardrail] = []
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+    if sys.version_info >= (3, 10):
+        eps = entry_points(group=ENTRY_POINT_GROUP)
+    else:  # pragma: no cover - the selectable API arrived in 3.10
+        eps = entry_points().get(ENTRY_POINT_GROUP, ())
+    for ep in eps:
         obj = ep.load()
         found.extend(_as_guardrails(obj, f"entry point {ep.name!r} ({ep.value})"))
     return found
