@@ -1,8 +1,9 @@
 """ruff (GR003) with the real ruff on a backend whose schemas submodule has its own ruff config.
 
 Also holds what tests/test_pyright.py shares: JUnit parsing, raw tool runs, and a throwaway
-virtualenv (``--system-site-packages``) whose ``bin`` directory a test fills with wrapper
-scripts: the guardrails resolve tools there before PATH, exactly as in a user's environment.
+virtualenv that imports this interpreter's packages and whose ``bin`` directory a test fills with
+wrapper scripts: the guardrails resolve tools there before PATH, exactly as in a user's
+environment.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 from pathlib import Path
 import re
 import shutil
+import site
 import subprocess
 import sys
 import time
@@ -142,6 +144,24 @@ class Env:
     def python(self) -> Path:
         return self.bin / "python"
 
+    def share_site_packages(self) -> None:
+        """Make this venv import what the running interpreter imports from its site directories.
+
+        ``--system-site-packages`` is not enough: it shares the *base* interpreter's packages, so
+        when pytest itself runs in a virtualenv, the nested one would miss pytest and the plugin.
+        A ``.pth`` file instead adds each outer site directory with ``site.addsitedir``, which
+        also processes the ``.pth`` files there (an editable install of the plugin is one).
+        """
+        outer = [*site.getsitepackages()]
+        if site.ENABLE_USER_SITE:
+            outer.append(site.getusersitepackages())
+        outer = [d for d in outer if os.path.isdir(d)]
+        inner = subprocess.run(
+            (str(self.python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"),
+            capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+        lines = "".join(f"import site; site.addsitedir({d!a})\n" for d in outer)
+        (Path(inner) / "_outer_site_packages.pth").write_text(lines, encoding="utf-8")
+
     def script(self, name: str, body: str) -> Path:
         path = self.bin / name
         path.write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
@@ -168,9 +188,11 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Env:
     if os.name != "posix":
         pytest.skip("the wrapper scripts are POSIX shell")
     root = tmp_path_factory.mktemp("venv") / "env"
-    subprocess.run((sys.executable, "-m", "venv", "--system-site-packages", "--without-pip",
-                    str(root)), check=True, timeout=120)
-    return Env(root)
+    subprocess.run((sys.executable, "-m", "venv", "--without-pip", str(root)), check=True,
+                   timeout=120)
+    env = Env(root)
+    env.share_site_packages()
+    return env
 
 
 @pytest.fixture
