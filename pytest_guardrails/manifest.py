@@ -538,7 +538,8 @@ def write(path: Path, generators: Sequence[Generator]) -> bool:
     except (OSError, UnicodeDecodeError):
         pass
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8", newline="\n")
+    with open(tmp, "w", encoding="utf-8", newline="\n") as f:  # write_text(newline=): 3.10+
+        f.write(text)
     os.replace(tmp, path)
     return True
 

@@ -21,6 +21,7 @@ from dataclasses import field
 import os
 import re
 import stat
+import sys
 import warnings
 
 from pytest_guardrails.api import Finding
@@ -201,11 +202,25 @@ class Source:
                 return ast.parse(text, self.rel)
         except SyntaxError as exc:
             hint = " (Python 2 syntax?)" if _looks_like_python2(text) else ""
-            return Unreadable(f"cannot parse: {exc.msg}{hint}", exc.lineno, exc.offset)
+            msg, col = exc.msg, exc.offset
+            if sys.version_info < (3, 10):
+                msg, col = self._legacy_statement_error(msg, exc.lineno, col)
+            return Unreadable(f"cannot parse: {msg}{hint}", exc.lineno, col)
         except (RecursionError, MemoryError):
             return Unreadable("cannot parse: nested too deeply")
         except ValueError as exc:
             return Unreadable(f"cannot parse: {exc}")
+
+    def _legacy_statement_error(self, msg: str, line: int | None, col: int | None
+                                ) -> tuple[str, int | None]:
+        """``msg`` and ``col`` of a 3.9 syntax error in the words and place of Python >= 3.10."""
+        m = _LEGACY_MESSAGE.match(msg)
+        if m is None or line is None or not 0 < line <= len(self._line_starts()):
+            return msg, col
+        at = _LEGACY_KEYWORD.match(self.line_text(line))
+        if at is None:
+            return msg, col
+        return f"Missing parentheses in call to '{m[1]}'. Did you mean {m[1]}(...)?", at.end() + 1
 
 
 _PY2 = re.compile(r"^\s*(?:print\s+[^\s(=]|exec\s+[\"'\w])|except\s+[\w.]+\s*,\s*\w+\s*:|\bur['\"]",
@@ -214,6 +229,13 @@ _PY2 = re.compile(r"^\s*(?:print\s+[^\s(=]|exec\s+[\"'\w])|except\s+[\w.]+\s*,\s
 
 def _looks_like_python2(text: str) -> bool:
     return _PY2.search(text) is not None
+
+
+# Python 3.9 words a Python 2 print/exec statement as "Did you mean print('a', b)?" located at
+# its arguments; 3.10 and later as "Did you mean print(...)?" located at the keyword
+_LEGACY_MESSAGE = re.compile(r"Missing parentheses in call to '(print|exec)'")
+# where 3.9 finds the keyword: first on the line, else first after the line's first colon
+_LEGACY_KEYWORD = re.compile(r"\s*(?=(?:print|exec)\b)|[^:]*:\s*(?=(?:print|exec)\b)")
 
 
 class SourceCache:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 import re
+import tokenize
 from typing import Any
 from typing import Union
 
@@ -196,11 +197,15 @@ class _Visitor:
         self.banned = banned
         self.findings: list[Finding] = []
 
-    def report(self, node: ast.AST, shown: str, name: str) -> None:
+    def report(self, node: ast.AST | tuple[int, int], shown: str, name: str) -> None:
+        """Report ``node`` (or a 1-based line and UTF-8 byte column) as a use of ``name``."""
         message = self.banned.names[name]
         what = f"`{shown}` is deprecated" if shown == name else f"`{shown}` is {name}, deprecated"
-        line: int = getattr(node, "lineno", 1)
-        col: int = getattr(node, "col_offset", 0)
+        if isinstance(node, tuple):
+            line, col = node
+        else:
+            line = getattr(node, "lineno", 1)
+            col = getattr(node, "col_offset", 0)
         self.findings.append(Finding(f"{what}: {message}", self.source.rel, line,
                                      self._char_col(line, col)))
 
@@ -256,23 +261,31 @@ class _Visitor:
                 if hit:
                     self.report(n, n.id, hit)
         elif isinstance(n, ast.Import):
-            for alias in n.names:
+            for i, alias in enumerate(n.names):
                 hit = self.banned.match_prefixes(alias.name)
                 if hit:
-                    self.report(_where(alias, n), alias.name, hit)
+                    self.report(self._where(n, i), alias.name, hit)
         elif isinstance(n, ast.ImportFrom):
             module = _module_path(n)
             hit = self.banned.match_prefixes(module.lstrip(".")) if module.lstrip(".") else None
             if hit:
                 self.report(n, module, hit)
                 return
-            for alias in n.names:
+            for i, alias in enumerate(n.names):
                 if alias.name == "*":
                     continue
                 path = _join(module, alias.name)
                 hit = self.banned.match(path.lstrip("."))
                 if hit:
-                    self.report(_where(alias, n), path, hit)
+                    self.report(self._where(n, i), path, hit)
+
+    def _where(self, stmt: ast.Import | ast.ImportFrom, i: int) -> ast.AST | tuple[int, int]:
+        """Where the ``i``-th name of an import statement is (its line and byte column)."""
+        alias = stmt.names[i]
+        if hasattr(alias, "lineno"):  # alias locations: Python >= 3.10
+            return alias
+        positions = _alias_positions(self.source, stmt)
+        return positions[i] if positions is not None else stmt
 
     def visit_expr(self, node: ast.AST, scope: Scope) -> None:
         """Report ``node`` itself when it is an attribute chain naming a banned API."""
@@ -324,8 +337,46 @@ def _from_star(scope: Scope, name: str) -> bool:
     return True
 
 
-def _where(alias: ast.alias, stmt: ast.stmt) -> ast.AST:
-    return alias if hasattr(alias, "lineno") else stmt  # alias locations: Python >= 3.10
+_SKIPPED_TOKENS = frozenset((tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT,
+                             tokenize.DEDENT))
+
+
+def _alias_positions(source: Source, stmt: ast.Import | ast.ImportFrom
+                     ) -> list[tuple[int, int]] | None:
+    """(line, UTF-8 byte column) of each name an import statement imports, as Python >= 3.10 puts
+    on ``ast.alias``, read from the statement's tokens; None if they cannot be told."""
+    first = stmt.lineno
+    last = stmt.end_lineno or first
+    try:
+        lines: list[str] = []
+        for number in range(first, last + 1):
+            raw = source.line_text(number).encode("utf-8")
+            if number == last and stmt.end_col_offset is not None:
+                raw = raw[:stmt.end_col_offset]
+            if number == first:  # only the statement: blank out what precedes it on its line
+                raw = b" " * stmt.col_offset + raw[stmt.col_offset:]
+            lines.append(raw.decode("utf-8") + "\n")
+        positions: list[tuple[int, int]] = []
+        after_import = False
+        expect_name = True
+        for tok in tokenize.generate_tokens(iter(lines).__next__):
+            if tok.type in _SKIPPED_TOKENS:
+                continue
+            if not after_import:
+                after_import = tok.type == tokenize.NAME and tok.string == "import"
+                continue
+            if tok.string == ",":
+                expect_name = True
+            elif expect_name and (tok.type == tokenize.NAME or tok.string == "*"):
+                row, col = tok.start
+                text = lines[row - 1]
+                positions.append((first + row - 1, len(text[:col].encode("utf-8"))))
+                expect_name = False
+                if len(positions) == len(stmt.names):
+                    return positions
+    except (tokenize.TokenError, SyntaxError, UnicodeError, IndexError):
+        pass
+    return None
 
 
 def scan_source(source: Source, banned: Banned) -> list[Finding]:
