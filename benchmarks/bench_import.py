@@ -4,7 +4,9 @@ Prints (1) ``python -X importtime`` of ``pytest_guardrails.plugin`` (what pytest
 the ``pytest11`` entry point) and (2) the wall time of ``pytest --collect-only`` on a tiny
 project with the plugin loaded (``-p guardrails``) vs an empty plugin module loaded the same way
 (``-p emptyplugin``: pytest's own entry-point lookup for ``-p`` costs the same in both),
-interleaved, median of N runs.
+interleaved, median of N runs, and (3) the time spent inside the plugin's hooks during one
+such run (cProfile, cumulative time of each hook). On a shared machine the wall-time difference
+(2) swings by tens of milliseconds between runs; (1) and (3) are the plugin's own share.
 
     python benchmarks/bench_import.py [runs]
 """
@@ -36,6 +38,27 @@ def import_time_us() -> int:
     raise RuntimeError("pytest_guardrails.plugin not in -X importtime output")
 
 
+HOOKS = ("pytest_addoption", "pytest_addhooks", "pytest_load_initial_conftests", "pytest_configure")
+
+
+def hook_time_ms(project: Path) -> float:
+    """Cumulative time inside the plugin's hook functions during one collect-only run."""
+    import pstats
+
+    out = project / "profile.out"
+    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    subprocess.run([sys.executable, "-m", "cProfile", "-o", str(out), "-m", "pytest", "--collect-only",
+                    "-q", "-p", "no:cacheprovider", "-p", "guardrails"],
+                   cwd=project, env=env, capture_output=True, check=False, timeout=120)
+    stats = pstats.Stats(str(out)).stats  # (file, line, name) -> (cc, nc, tottime, cumtime, callers)
+    total = 0.0
+    for (filename, _, name), row in stats.items():
+        if "pytest_guardrails" in str(filename) and name in HOOKS:
+            total += float(row[3])
+    out.unlink()
+    return total * 1000
+
+
 def pytest_wall(project: Path, *args: str) -> float:
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONPATH": str(project)}
     start = time.perf_counter()
@@ -57,8 +80,10 @@ def main() -> None:
             on.append(pytest_wall(project, "-p", "guardrails"))
             off.append(pytest_wall(project, "-p", "emptyplugin"))
         imports = sorted(import_time_us() for _ in range(5))
+        hooks = sorted(hook_time_ms(project) for _ in range(5))
     delta = statistics.median(on) - statistics.median(off)
     print(f"import pytest_guardrails.plugin (-X importtime, median of 5): {imports[2] / 1000:.2f} ms")
+    print(f"time inside the plugin's hooks, guardrails off (cProfile, median of 5): {hooks[2]:.2f} ms")
     print(f"pytest --collect-only, plugin loaded, guardrails off (median of {runs}): "
           f"{statistics.median(on) * 1000:.1f} ms")
     print(f"pytest --collect-only, empty plugin instead     (median of {runs}): "
