@@ -46,7 +46,8 @@ class Settings:
 
     pyproject: Path
     mode: str | None
-    submodules: str | tuple[str, ...]
+    #: the submodule paths (``"auto"`` already resolved from ``.gitmodules``)
+    submodules: tuple[str, ...]
     exclude: tuple[str, ...]
     ignore: Mapping[str, str]
     tables: Mapping[str, Mapping[str, Any]]
@@ -105,12 +106,11 @@ def validate(
     pyproject: Path,
     raw: Mapping[str, Any],
     guardrails: Sequence[Guardrail],
-    targets: Sequence[str] | None = None,
 ) -> Settings:
     """Check every key of ``raw`` (the ``[tool.guardrails]`` table) and fill in defaults.
 
-    ``targets`` (target labels, ``.`` for the root) validates ``id[target]`` waivers; when None,
-    it is derived from ``submodules``.
+    ``submodules = "auto"`` is resolved here, from ``.gitmodules`` beside ``pyproject``: the
+    resolved paths validate ``id[target]`` waivers and become ``Settings.submodules``.
     """
     by_id = {g.name: g for g in guardrails}
     known = [*GLOBAL_OPTIONS, *SPECIAL_TABLES, *(g.name for g in guardrails if g.settings is None)]
@@ -122,21 +122,20 @@ def validate(
             raise ConfigError(f"{PREFIX}.{key}", f"unknown key '{PREFIX}.{key}'{hint}")
     top = convert_table(PREFIX, {k: v for k, v in raw.items() if k in GLOBAL_OPTIONS},
                         {k: v for k, v in GLOBAL_OPTIONS.items() if k != "mode"})
-    if targets is None:
-        from pytest_guardrails.project import submodule_paths
+    from pytest_guardrails.project import submodule_paths
 
-        targets = [".", *submodule_paths(pyproject.parent, top["submodules"])]
+    submodules = submodule_paths(pyproject.parent, top["submodules"])
     tables: dict[str, Mapping[str, Any]] = {}
     for g in guardrails:
         if g.settings is not None:  # validated where it was defined ([tool.guardrails.forbid])
             tables[g.name] = g.settings
             continue
         tables[g.name] = convert_table(f"{PREFIX}.{g.name}", raw.get(g.name, {}), g.options)
-    ignore = _validate_ignore(raw.get("ignore", {}), list(by_id), list(targets))
+    ignore = _validate_ignore(raw.get("ignore", {}), list(by_id), [".", *submodules])
     return Settings(
         pyproject=pyproject,
         mode=top["mode"],
-        submodules=top["submodules"],
+        submodules=submodules,
         exclude=top["exclude"],
         ignore=ignore,
         tables=tables,

@@ -31,7 +31,6 @@ from pytest_guardrails.plugin import addresses_anchor
 from pytest_guardrails.plugin import anchor_of
 from pytest_guardrails.project import Project
 from pytest_guardrails.project import Target
-from pytest_guardrails.project import submodule_paths
 from pytest_guardrails.report import Outcome
 from pytest_guardrails.report import Reporter
 
@@ -109,7 +108,7 @@ class GuardrailsSession:
             plugins = [("pytest_guardrails_register", list(r)) for r in results]
             guardrails = assemble(raw, plugins)
             settings = validate(anchor, raw, guardrails)
-            project = Project(root, settings, submodule_paths(root, settings.submodules))
+            project = Project(root, settings, settings.submodules)
             for g in guardrails:
                 resolve_mode(config, settings, g.name, settings.table(g.name).get("mode"))
         except ConfigError as err:

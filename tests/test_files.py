@@ -15,13 +15,12 @@ from pytest_guardrails import config as config_mod
 from pytest_guardrails.guardrails import builtin
 from pytest_guardrails.project import Project
 from pytest_guardrails.project import parse_gitignore
-from pytest_guardrails.project import submodule_paths
 
 
 def project_at(root: Path, exclude: tuple[str, ...] = ()) -> Project:
     raw = {"exclude": list(exclude)} if exclude else {}
     settings = config_mod.validate(root / "pyproject.toml", raw, builtin())
-    return Project(root, settings, submodule_paths(root, settings.submodules))
+    return Project(root, settings, settings.submodules)
 
 
 # --- with git --------------------------------------------------------------------------------
