@@ -25,10 +25,12 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+
+from _sdist import GIT_ENV
+from _sdist import sdist_repo
 
 VERSION = "5.2.19"
 ITEMS = ("blanket-suppressions", "deprecated-api", "forbid-no-to-dict")
@@ -41,8 +43,6 @@ code-only = true
 """
 RUFF = ("ruff", "check", "--isolated", "--select", "PGH003,PGH004,TID251", "--exit-zero",
         "--output-format", "concise")
-GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
-           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid"}
 
 
 def sh(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -51,25 +51,13 @@ def sh(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.C
 
 
 def prepare(work: Path, sdist: Path | None) -> Path:
-    if sdist is None:
-        proc = sh(sys.executable, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps",
-                  f"django=={VERSION}", "-d", str(work), cwd=work)
-        if proc.returncode != 0:
-            sys.exit(f"pip download failed:\n{proc.stdout}\n{proc.stderr}")
-        sdist = next(work.glob("[Dd]jango-*.tar.gz"))
-    with tarfile.open(sdist) as tar:
-        if hasattr(tarfile, "data_filter"):  # 3.12, 3.11.4
-            tar.extractall(work, filter="data")
-        else:
-            tar.extractall(work)
-    repo = next(p for p in work.iterdir() if p.is_dir() and p.name.lower().startswith("django-"))
+    repo = sdist_repo(f"django=={VERSION}", work, sdist)
     with open(repo / "pyproject.toml", "a", encoding="utf-8") as fh:
         fh.write(FORBID)
     env = {**os.environ, **GIT_ENV}
-    for args in (("init", "-q"), ("add", "-A"), ("commit", "-qm", "django sdist")):
-        proc = sh("git", "-c", "init.defaultBranch=main", *args, cwd=repo, env=env)
-        if proc.returncode != 0:
-            sys.exit(f"git {' '.join(args)} failed: {proc.stderr}")
+    proc = sh("git", "commit", "-qam", "forbid table", cwd=repo, env=env)
+    if proc.returncode != 0:
+        sys.exit(f"git commit failed: {proc.stderr}")
     return repo
 
 

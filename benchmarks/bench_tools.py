@@ -24,39 +24,12 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 
+from _sdist import sdist_repo
+
 from pytest_guardrails import _process
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
-    "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid",
-}
-
-
-def fetch(requirement: str, workdir: Path) -> Path:
-    """Download the sdist of ``requirement``, unpack it and commit it to a new git repo."""
-    download = workdir / "download"
-    subprocess.run(
-        (sys.executable, "-m", "pip", "download", "--quiet", "--no-binary", ":all:", "--no-deps",
-         requirement, "-d", str(download)),
-        check=True, timeout=600,
-    )
-    (archive,) = download.iterdir()
-    with tarfile.open(archive) as tar:
-        if hasattr(tarfile, "data_filter"):  # Python >= 3.9.17 / 3.11.4 / 3.12
-            tar.extractall(workdir / "src", filter="data")
-        else:  # a PyPI sdist we asked for by name and version
-            tar.extractall(workdir / "src")
-    (tree,) = (workdir / "src").iterdir()
-    if not (tree / "pyproject.toml").is_file():  # the guardrails anchor on it
-        (tree / "pyproject.toml").write_text("", encoding="utf-8")
-    env = {**os.environ, **GIT_ENV}
-    for args in (("init", "-q"), ("add", "-A"), ("commit", "-qm", "sdist")):
-        subprocess.run(("git", *args), cwd=tree, env=env, check=True, timeout=120)
-    return tree
 
 
 def timed(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, int, str]:
@@ -87,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="bench-guardrails-"))
     try:
-        tree = fetch(opts.package, workdir)
+        tree = sdist_repo(opts.package, workdir)
         env = {**os.environ, "PYRIGHT_PYTHON_IGNORE_WARNINGS": "1"}
         env.pop("PYTEST_ADDOPTS", None)
         if not opts.autoload:
