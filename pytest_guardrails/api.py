@@ -39,6 +39,8 @@ class Finding:
     col: int | None = None
     code: str | None = None
     error: bool = False
+    #: set by the engine after the check (``pytest_guardrails.fingerprint``); not compared
+    fingerprint: str | None = field(default=None, compare=False)
 
     def location(self) -> str:
         parts = [str(p) for p in (self.path, self.line, self.col) if p is not None]

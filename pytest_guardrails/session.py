@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from pytest_guardrails import fingerprint
 from pytest_guardrails.api import CannotRun
 from pytest_guardrails.api import Finding
 from pytest_guardrails.api import Guardrail
@@ -309,6 +310,7 @@ class GuardrailItem(pytest.Item):
             then = functools.partial(
                 self._error, run, f"internal error in {g.name}: {type(exc).__name__}: {exc}", tb)
         else:
+            findings = fingerprint.stamp(self.project, g.name, self.target.label, findings)
             then = functools.partial(self._report, run, findings)
         # outside the except blocks: an outcome raised inside one would make pytest print the
         # guardrail's exception too ("During handling of the above exception ...")
