@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from pytest_guardrails import escape
 from pytest_guardrails.api import Finding
 
 if TYPE_CHECKING:
@@ -53,26 +54,18 @@ def _word(report: pytest.TestReport) -> str:
     return report.outcome
 
 
-def _escape_data(s: str) -> str:
-    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_prop(s: str) -> str:
-    return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
-
-
 def annotation(level: str, title: str, finding: Finding) -> str:
     """A GitHub Actions workflow command for one finding."""
     props: list[str] = []
     if finding.path:
-        props.append(f"file={_escape_prop(finding.path)}")
+        props.append(f"file={escape.prop(finding.path)}")
         if finding.line:
             props.append(f"line={finding.line}")
         if finding.col:
             props.append(f"col={finding.col}")
-    props.append(f"title={_escape_prop(title)}")
+    props.append(f"title={escape.prop(title)}")
     text = f"{finding.code} {finding.message}" if finding.code else finding.message
-    return f"::{level} {','.join(props)}::{_escape_data(text)}"
+    return f"::{level} {','.join(props)}::{escape.data(text)}"
 
 
 class Reporter:

@@ -7,6 +7,7 @@ from collections.abc import Generator
 from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
+import dataclasses
 import functools
 import os
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from pytest_guardrails import escape
 from pytest_guardrails import fingerprint
 from pytest_guardrails.api import CannotRun
 from pytest_guardrails.api import Finding
@@ -246,7 +248,7 @@ class GuardrailsFile(pytest.File):
             settings = project.settings.table(g.name)
             mode = plugin.mode_of(g, settings)
             for target in targets_for(g, project, settings):
-                name = g.name if target.is_root else f"{g.name}[{target.path}]"
+                name = g.name if target.is_root else f"{g.name}[{escape.line(target.path)}]"
                 yield GuardrailItem.from_parent(  # pyright: ignore[reportUnknownMemberType]
                     self, name=name, guardrail=g, target=target, settings=settings, mode=mode)
 
@@ -282,16 +284,20 @@ class GuardrailItem(pytest.Item):
 
     def outcome(self, status: str, *, reason: str = "", run: Run | None = None,
                 findings: Sequence[Finding] = (), text: str = "") -> Outcome:
+        """The item's outcome, its repository text made inert (``escape``): it is what every
+        output shows and what crosses to the xdist controller, so it must be valid UTF-8."""
+        tool = run.tool if run else None
         return Outcome(
-            guardrail=self.guardrail.name, target=self.target.label, mode=self.mode,
-            status=status, reason=reason, findings=tuple(findings),
-            tool=run.tool if run else None, text=text)
+            guardrail=self.guardrail.name, target=escape.line(self.target.label), mode=self.mode,
+            status=status, reason=escape.line(reason), findings=tuple(map(clean_finding, findings)),
+            tool=escape.line(tool) if tool is not None else None, text=escape.text(text))
 
-    def _finish(self, outcome: Outcome) -> None:
+    def _finish(self, outcome: Outcome) -> Outcome:
         self.stash[outcome_key] = outcome
         self.user_properties.append(("findings", len(outcome.findings)))
         if outcome.tool:
             self.user_properties.append(("tool_version", outcome.tool))
+        return outcome
 
     def runtest(self) -> None:
         g = self.guardrail
@@ -317,29 +323,30 @@ class GuardrailItem(pytest.Item):
         then()
 
     def _not_applicable(self, run: Run, reason: str) -> None:
-        self._finish(self.outcome("not-applicable", reason=reason, run=run))
-        pytest.skip(f"{self.name}: {reason}")
+        outcome = self._finish(self.outcome("not-applicable", reason=reason, run=run))
+        pytest.skip(f"{self.name}: {outcome.reason}")
 
     def _cannot_run(self, run: Run, exc: CannotRun) -> None:
         reason = f"cannot run: {exc.reason}" + (f"; how to fix: {exc.fix}" if exc.fix else "")
-        self._finish(self.outcome("cannot-run", reason=reason, run=run, text=reason))
+        outcome = self._finish(self.outcome("cannot-run", reason=reason, run=run, text=reason))
         if self.strict:
-            pytest.fail(f"{self.name}: {reason}", pytrace=False)
-        pytest.skip(f"{self.name}: {reason}")
+            pytest.fail(f"{self.name}: {outcome.reason}", pytrace=False)
+        pytest.skip(f"{self.name}: {outcome.reason}")
 
     def _error(self, run: Run, message: str, detail: str) -> None:
         reason = f"error: {message}"
         text = reason if detail in ("", message) else f"{reason}\n{detail}"
-        self._finish(self.outcome("error", reason=reason, run=run, text=text))
+        outcome = self._finish(self.outcome("error", reason=reason, run=run, text=text))
         if self.strict:
-            pytest.fail(f"{self.name}: {text}", pytrace=False)
-        pytest.xfail(f"{self.name}: {reason}")
+            pytest.fail(f"{self.name}: {outcome.text}", pytrace=False)
+        pytest.xfail(f"{self.name}: {outcome.reason}")
 
     def _report(self, run: Run, findings: Sequence[Finding]) -> None:
         if not findings:
             self._finish(self.outcome("passed", run=run))
             return
         g = self.guardrail
+        findings = [clean_finding(f) for f in findings]
         errors = [f for f in findings if f.error]
         n = len(findings) - len(errors)
         noun = g.noun if n == 1 else _plural(g.noun)
@@ -354,13 +361,24 @@ class GuardrailItem(pytest.Item):
             lines.append(f"how to fix: {fix}")
         text = "\n".join(lines)
         status = "error" if errors else "findings"
-        self._finish(self.outcome(status, reason=summary, run=run, findings=findings, text=text))
+        outcome = self._finish(
+            self.outcome(status, reason=summary, run=run, findings=findings, text=text))
         if self.strict:
-            pytest.fail(text, pytrace=False)
-        pytest.xfail(summary)
+            pytest.fail(outcome.text, pytrace=False)
+        pytest.xfail(outcome.reason)
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"guardrails::{self.name}"
+
+
+def clean_finding(f: Finding) -> Finding:
+    """``f`` with its repository text made inert (one line each, valid UTF-8)."""
+    fields = (f.message, f.path, f.code)
+    if all(v is None or escape.is_clean(v) for v in fields):
+        return f
+    return dataclasses.replace(
+        f, message=escape.line(f.message), path=None if f.path is None else escape.line(f.path),
+        code=None if f.code is None else escape.line(f.code))
 
 
 def _plural(noun: str) -> str:
