@@ -91,6 +91,8 @@ class Run:
     fix: str | None = None
     #: extra lines shown after the findings (files skipped, ...)
     notes: list[str] = field(default_factory=lambda: [])
+    #: extra ``(name, value)`` item properties (JUnit ``<properties>``), e.g. the interpreter used
+    properties: list[tuple[str, str]] = field(default_factory=lambda: [])
 
     @property
     def root(self) -> Path:
@@ -112,7 +114,8 @@ class Guardrail:
     - ``options``: the keys of ``[tool.guardrails.<name>]`` (``mode`` is always accepted);
     - ``fix``: the "how to fix" line shown after the findings;
     - ``noun``: what a finding is called in the summary (``"2 blanket suppressions"``);
-    - ``header``: optional callable returning a line for pytest's report header (tool versions).
+    - ``header``: optional callable returning a line for pytest's report header (tool versions);
+      called with the ``Project`` when it accepts an argument.
     - ``slow``: its items take far longer than the others (pyright); xdist workers start them first.
     - ``settings``: pre-validated settings, for guardrails generated from configuration.
     """
@@ -125,7 +128,7 @@ class Guardrail:
     options: Mapping[str, Option] = field(default_factory=lambda: {})
     fix: str = ""
     noun: str = "finding"
-    header: Callable[[], str | None] | None = None
+    header: Callable[..., str | None] | None = None
     #: runs long (a type checker): under xdist its items start first, one per worker
     slow: bool = False
     #: settings already validated (guardrails defined by configuration, e.g. ``forbid-<name>``);

@@ -9,10 +9,12 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 import dataclasses
 import functools
+import inspect
 import os
 from pathlib import Path
 import traceback
 from typing import Any
+from typing import Callable
 
 import pytest
 
@@ -214,7 +216,7 @@ class GuardrailsSession:
                  + ", ".join(t.label for t in self.project.targets)]
         for g in self.guardrails:
             if g.header is not None:
-                line = g.header()
+                line = _header(g.header, self.project)
                 if line:
                     lines.append(f"guardrails: {line}")
         return lines
@@ -222,6 +224,15 @@ class GuardrailsSession:
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if not self.is_worker:
             self.reporter.summary(terminalreporter, verbose=self.config.get_verbosity() > 0)
+
+
+def _header(header: Callable[..., str | None], project: Project) -> str | None:
+    """A guardrail's header line; headers that take an argument get the project."""
+    try:
+        takes_project = bool(inspect.signature(header).parameters)
+    except (TypeError, ValueError):
+        takes_project = False
+    return header(project) if takes_project else header()
 
 
 def _is_slow(item: pytest.Item) -> bool:
@@ -318,6 +329,7 @@ class GuardrailItem(pytest.Item):
         else:
             findings = fingerprint.stamp(self.project, g.name, self.target.label, findings)
             then = functools.partial(self._report, run, findings)
+        self.user_properties.extend(run.properties)
         # outside the except blocks: an outcome raised inside one would make pytest print the
         # guardrail's exception too ("During handling of the above exception ...")
         then()

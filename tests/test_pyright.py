@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 import shutil
 import subprocess
+import sys
 import time
 
 import pytest
@@ -16,7 +17,9 @@ from conftest import Backend
 from pytest_guardrails import _process
 from pytest_guardrails._xdist import initial_slots
 from pytest_guardrails._xdist import spread
+from pytest_guardrails.api import CannotRun
 from pytest_guardrails.guardrails import pyright as pyright_guardrail
+from pytest_guardrails.project import Target
 from tests import test_ruff
 from tests.test_ruff import Env
 from tests.test_ruff import finding_keys
@@ -70,7 +73,7 @@ def test_findings_equal_raw_pyright_per_target(typed: Backend, tmp_path: Path) -
                        f"--junitxml={xml}")
     assert result.ret == 1
     result.stdout.fnmatch_lines([
-        f"guardrails: pyright {VERSION} ({pyright_exe()})",
+        f"guardrails: pyright {VERSION} ({pyright_exe()}); python: {sys.executable}",
         "*_ guardrails::pyright _*",
         "pyright: 1 type error",
         "app/bad.py:3:10: reportAssignmentType Type \"Literal['a']\" is not assignable to "
@@ -144,7 +147,8 @@ def test_crash_is_reported_with_exit_code_and_stderr(typed: Backend, mode: str) 
         assert result.ret == 1
         result.stdout.fnmatch_lines([
             reason,
-            f"command: {pyright_exe()} --outputjson -p {typed.schemas} -",
+            f"command: {pyright_exe()} --outputjson -p {typed.schemas} --pythonpath "
+            f"{sys.executable} -",
             "return code: 3",
             "stdout:",
             "    ... (* earlier lines not shown)",
@@ -194,7 +198,8 @@ def test_timeout_stops_pyright_and_its_children(typed: Backend, venv: Env, mode:
     else:
         assert proc.returncode == 1, out
         assert (f"pyright[libs/schemas]: error: {reason}\n"
-                f"command: {venv.bin / 'pyright'} --outputjson -p {typed.schemas} -\n"
+                f"command: {venv.bin / 'pyright'} --outputjson -p {typed.schemas} --pythonpath "
+                f"{venv.python} -\n"
                 "return code: none (killed after 2 s)\nstdout: (none)\nstderr: (none)\n") in out
     assert "pyproject.toml::legacy-examples PASSED" in out
 
@@ -279,3 +284,113 @@ def test_spread_puts_slow_items_first_on_each_worker() -> None:
     three = [c in "bdf" for c in items]
     assert "".join(spread(items, three, [[0, 1], [2, 3]])) == "bfdaceghijklm"
     assert spread(items, [False] * len(items), [[0, 1], [2, 3]]) == items
+
+
+# --- the Python environment imports resolve against -------------------------------------------
+
+
+@pytest.fixture
+def foreign_python_first(tmp_path_factory: pytest.TempPathFactory, git_only_path: str) -> str:
+    """A PATH whose first ``python``/``python3`` is another interpreter (the system one, or a
+    bare venv), which has none of the packages of the Python running the test."""
+    d = tmp_path_factory.mktemp("foreign")
+    other = Path("/usr/bin/python3")
+    if not other.is_file():
+        other = d / "bare" / "bin" / "python"
+        subprocess.run((sys.executable, "-m", "venv", "--without-pip", str(d / "bare")),
+                       check=True, timeout=120)
+    for name in ("python", "python3"):
+        (d / name).symlink_to(other)
+    return os.pathsep.join([str(d), git_only_path])
+
+
+def test_imports_resolve_against_the_python_running_pytest(
+        backend: Backend, venv: Env, foreign_python_first: str, tmp_path: Path) -> None:
+    """`venv/bin/python -m pytest` while PATH's first python lacks the package: pyright sees
+    the package installed in the venv, as the tests importing it would."""
+    site_dir = subprocess.run(
+        (str(venv.python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"),
+        capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+    (Path(site_dir) / "only_in_venv").mkdir()
+    (Path(site_dir) / "only_in_venv" / "__init__.py").write_text("VALUE: int = 1\n")
+    (venv.bin / "pyright").symlink_to(pyright_exe())
+    backend.write({"app/uses.py": "import only_in_venv\n\nx: int = only_in_venv.VALUE\n"})
+    # the trap: plain pyright asks PATH's python, which lacks the package
+    env = {**os.environ, "PATH": foreign_python_first, "PYRIGHT_PYTHON_IGNORE_WARNINGS": "1"}
+    plain = subprocess.run((pyright_exe(), "--outputjson", "app/uses.py"), cwd=backend.path,
+                           env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert "reportMissingImports" in plain.stdout, plain.stdout
+    before = backend.state()
+    xml = tmp_path / "junit.xml"
+    proc = venv.pytest(backend, "--guardrails-only", "--guardrails-mode=strict", "-k",
+                       "pyright and not schemas", f"--junitxml={xml}", path=foreign_python_first)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "reportMissingImports" not in proc.stdout
+    assert f"guardrails: pyright {VERSION} ({venv.bin / 'pyright'}); python: {venv.python}\n" \
+        in proc.stdout
+    case = junit(xml)["pyright"]
+    assert case.outcome == "passed"
+    assert case.properties["python"] == str(venv.python)
+    assert backend.state() == before
+
+
+def test_the_targets_own_environment_is_respected(backend: Backend, tmp_path: Path) -> None:
+    """A target whose pyright config names an environment keeps it (here a bare venv lacking
+    the import, so the error shows that no --pythonpath overrode it)."""
+    backend.write({"pyrightconfig.json": '{"venvPath": "venvs", "venv": "bare"}',
+                   ".gitignore": "venvs/\n",
+                   "python/src/synesthetic_schemas/uses.py": "import pytest\n"}, in_schemas=True)
+    subprocess.run((sys.executable, "-m", "venv", "--without-pip",
+                    str(backend.schemas / "venvs" / "bare")), check=True, timeout=120)
+    backend.git("add", backend.submodule)
+    backend.git("commit", "-qm", "bump")
+    xml = tmp_path / "junit.xml"
+    result = backend.run("--guardrails-only", "-k", "pyright", "--guardrails-mode=strict",
+                         f"--junitxml={xml}")
+    result.stdout.fnmatch_lines([
+        f"guardrails: pyright * python: .: {sys.executable}; "
+        "libs/schemas: from pyrightconfig.json (venv, venvPath)",
+        "libs/schemas/python/src/synesthetic_schemas/uses.py:1:8: reportMissingImports Import "
+        "\"pytest\" could not be resolved",
+    ])
+    cases = junit(xml)
+    assert cases["pyright"].outcome == "passed"
+    assert cases["pyright"].properties["python"] == sys.executable
+    assert cases["pyright[libs/schemas]"].properties["python"] == \
+        "from pyrightconfig.json (venv, venvPath)"
+
+
+def test_python_key_chooses_the_interpreter(backend: Backend, tmp_path: Path) -> None:
+    target = Target(".", backend.path)
+    settings = {"args": (), "python": "auto"}
+    assert pyright_guardrail.interpreter(backend.path, target, settings) == (
+        ["--pythonpath", sys.executable], sys.executable)
+    args = {"args": ("--venvpath=/x",), "python": "auto"}
+    assert pyright_guardrail.interpreter(backend.path, target, args) == ([], "from args (--venvpath)")
+    venv_python = backend.path / ".venv" / "bin" / "python"
+    venv_python.parent.mkdir(parents=True)
+    venv_python.symlink_to(sys.executable)  # a venv's python links out of the repository
+    chosen = {"args": (), "python": ".venv/bin/python"}
+    assert pyright_guardrail.interpreter(backend.path, target, chosen) == (
+        ["--pythonpath", str(venv_python)], str(venv_python))
+    with pytest.raises(CannotRun, match="both choose the Python environment"):
+        pyright_guardrail.interpreter(backend.path, target, {**chosen, "args": ("--pythonpath", "p")})
+    with pytest.raises(CannotRun, match="no executable at"):
+        pyright_guardrail.interpreter(backend.path, target, {**chosen, "python": "nope/python"})
+
+
+def test_python_key_is_validated_and_never_a_tracked_file(backend: Backend) -> None:
+    pyproject = (backend.path / "pyproject.toml").read_text()
+    backend.write({"pyproject.toml": pyproject + '\n[tool.guardrails.pyright]\npython = "../py"\n'},
+                  commit=False)
+    result = backend.run("--guardrails-only")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["ERROR: pyproject.toml:11: tool.guardrails.pyright.python: "
+                                 "'../py' escapes the repository"])
+    backend.write({"pyproject.toml": pyproject + '\n[tool.guardrails.pyright]\npython = "bin/py"\n',
+                   "bin/py": "#!/bin/sh\necho pwned > /dev/null\n"})
+    (backend.path / "bin" / "py").chmod(0o755)
+    result = backend.run("--guardrails-only", "-k", "pyright and not schemas", "-rs")
+    result.stdout.fnmatch_lines([
+        "SKIPPED [[]1[]] pyproject.toml:1: pyright: cannot run: python = 'bin/py' is a file "
+        "tracked by git: pyright would run what a commit put there; how to fix: *"])

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Mapping
 from collections.abc import Sequence
 from importlib import metadata
 import json
 import os
 from pathlib import Path
 import re
+import subprocess
+import sys
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import cast
 
@@ -17,15 +21,27 @@ from pytest_guardrails import _process
 from pytest_guardrails._process import as_int
 from pytest_guardrails._process import as_list
 from pytest_guardrails._process import dig
+from pytest_guardrails.api import CannotRun
 from pytest_guardrails.api import Finding
 from pytest_guardrails.api import Guardrail
 from pytest_guardrails.api import NotApplicable
 from pytest_guardrails.api import Run
 from pytest_guardrails.globs import GlobSet
 from pytest_guardrails.options import Option
+from pytest_guardrails.options import check_relpath
 from pytest_guardrails.project import Target
+from pytest_guardrails.project import git
+from pytest_guardrails.project import has_git_metadata
+
+if TYPE_CHECKING:
+    from pytest_guardrails.project import Project
 
 NAME = "pyright"
+
+def _check_python(key: str, value: str) -> None:
+    if value != "auto":
+        check_relpath(key, value)
+
 
 OPTIONS = {
     "args": Option("str-list", (), "extra arguments for `pyright` (e.g. `[\"--pythonversion\", "
@@ -33,7 +49,15 @@ OPTIONS = {
                    "pyright configuration is always used"),
     "timeout": Option("number", 900.0, "seconds before pyright is stopped and the item reports "
                       "an error"),
+    "python": Option("str", "auto", "the interpreter whose packages pyright resolves imports "
+                     "against: `\"auto\"` (the Python running pytest, unless the target's pyright "
+                     "config or `args` name one) or a path relative to the repo root (e.g. "
+                     "`\".venv/bin/python\"`, not a file git tracks)", validate=_check_python),
 }
+
+#: pyright config keys and command-line options that choose the Python environment
+ENV_KEYS = ("venv", "venvPath", "pythonPath")
+ENV_ARGS = ("--pythonpath", "--venvpath", "-v")
 
 #: what pyright itself would analyse: its source suffixes
 SUFFIXES = (".py", ".pyi")
@@ -112,24 +136,80 @@ def config_file(directory: Path) -> Path | None:
     return None
 
 
+def _chain(target_root: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """The target's pyright settings, then each file its ``extends`` names, nearest first."""
+    path = config_file(target_root.resolve())
+    for _ in range(MAX_EXTENDS):
+        data = _read(path) if path is not None else None
+        if path is None or data is None:
+            return
+        yield path, data
+        extends = data.get("extends")
+        if not isinstance(extends, str):
+            return
+        path = (path.parent / extends).resolve()
+
+
 def includes(target_root: Path) -> list[str] | None:
     """The ``include`` entries in effect for ``target_root``, relative to it (following
     ``extends``); None when pyright analyses everything under the target."""
     root = target_root.resolve()
-    path = config_file(root)
-    for _ in range(MAX_EXTENDS):
-        data = _read(path) if path is not None else None
-        if path is None or data is None:
-            return None
+    for path, data in _chain(root):
         entries = as_list(data.get("include"))
         if entries is not None:
             return [Path(os.path.relpath(os.path.join(path.parent, e), root)).as_posix()
                     for e in entries if isinstance(e, str)]
-        extends = data.get("extends")
-        if not isinstance(extends, str):
-            return None
-        path = (path.parent / extends).resolve()
     return None
+
+
+def _arg_names_env(args: Sequence[str]) -> str | None:
+    """The option in ``args`` that chooses pyright's Python environment, if any."""
+    for arg in args:
+        name = arg.split("=", 1)[0]
+        if name in ENV_ARGS:
+            return name
+    return None
+
+
+def named_environment(target_root: Path) -> str | None:
+    """``"pyrightconfig.json (venvPath)"`` when the target's pyright config chooses the Python
+    environment itself (directly or through ``extends``), else None."""
+    for path, data in _chain(target_root):
+        keys = [k for k in ENV_KEYS if k in data]
+        if keys:
+            try:
+                where = path.relative_to(target_root.resolve()).as_posix()
+            except ValueError:
+                where = path.name
+            return f"{where} ({', '.join(keys)})"
+    return None
+
+
+def interpreter(run_root: Path, target: Target, settings: Mapping[str, Any]) -> tuple[list[str], str]:
+    """(the extra pyright arguments, how the environment is chosen) for ``target``.
+
+    ``python = "auto"``: the Python running pytest, unless the target's pyright config or ``args``
+    choose an environment; a path: that interpreter, relative to the repository root.
+    """
+    args: Sequence[str] = settings["args"]
+    python: str = settings["python"]
+    from_args = _arg_names_env(args)
+    if python != "auto":
+        if from_args:
+            raise CannotRun(
+                f"[tool.guardrails.pyright] python = {python!r} and args {from_args} both choose "
+                "the Python environment", "keep one of them")
+        exe = run_root / check_relpath("tool.guardrails.pyright.python", python)
+        if not os.path.isfile(exe) or not os.access(exe, os.X_OK):
+            raise CannotRun(f"python = {python!r}: no executable at {exe}",
+                            "create that environment first, or set python = \"auto\"")
+        return ["--pythonpath", str(exe)], str(exe)
+    if from_args:
+        return [], f"from args ({from_args})"
+    named = named_environment(target.root)
+    if named:
+        return [], f"from {named}"
+    return ["--pythonpath", sys.executable], sys.executable
 
 
 def select(files: Sequence[str], include: Sequence[str] | None) -> list[str]:
@@ -199,8 +279,12 @@ def check(run: Run) -> list[Finding]:
     version = bundled_version(exe)
     run.tool = f"pyright {version}" if version else "pyright"
     args: Sequence[str] = run.settings["args"]
+    env_args, python = interpreter(run.root, target, run.settings)
+    if run.settings["python"] != "auto":
+        _refuse_tracked(run.root, run.settings["python"])
+    run.properties.append(("python", python))
     result = _process.run_tool(
-        NAME, command(exe, target, args), cwd=target.root, timeout=run.settings["timeout"],
+        NAME, command(exe, target, [*env_args, *args]), cwd=target.root, timeout=run.settings["timeout"],
         env=environment(), stdin="".join(f"{f}\n" for f in files))
     if result.returncode not in (0, 1):
         raise _process.crashed(NAME, result, f"exit code {result.returncode}")
@@ -238,13 +322,47 @@ def bundled_version(exe: str) -> str | None:
     return re.sub(r"\.post\d+$", "", version)
 
 
-def header() -> str | None:
+def header(project: Project | None = None) -> str | None:
     exe = _process.which("pyright")
     if exe is None:
         return "pyright: not found"
     version = bundled_version(exe)
     line = f"pyright {version}" if version else (_process.tool_version(exe, env=environment()) or "pyright")
-    return f"{line} ({exe})"
+    line = f"{line} ({exe})"
+    if project is not None:
+        line += "; python: " + _interpreters(project)
+    return line
+
+
+def _refuse_tracked(root: Path, python: str) -> None:
+    """pyright runs the interpreter it is given: never one a commit can supply."""
+    if not has_git_metadata(root):
+        return
+    rel = check_relpath("tool.guardrails.pyright.python", python)
+    try:
+        tracked = git(root, "ls-files", "-z", "--", f":(literal){rel}")
+    except (subprocess.SubprocessError, OSError) as exc:
+        raise CannotRun(f"cannot ask git whether python = {python!r} is tracked: {exc}") from None
+    if tracked:
+        raise CannotRun(
+            f"python = {python!r} is a file tracked by git: pyright would run what a commit "
+            "put there", "point it at an environment created outside version control (e.g. a "
+            "git-ignored .venv), or use python = \"auto\"")
+
+
+def _interpreters(project: Project) -> str:
+    """Which Python each target's imports resolve against, for the report header."""
+    settings = project.settings.table(NAME)
+    seen: dict[str, list[str]] = {}
+    for target in project.targets:
+        try:
+            python = interpreter(project.root, target, settings)[1]
+        except CannotRun as exc:
+            python = f"cannot run: {exc.reason}"
+        seen.setdefault(python, []).append(target.label)
+    if len(seen) == 1:
+        return next(iter(seen))
+    return "; ".join(f"{', '.join(labels)}: {python}" for python, labels in seen.items())
 
 
 GUARDRAIL = Guardrail(
