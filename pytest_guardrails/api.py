@@ -118,6 +118,11 @@ class Guardrail:
       called with the ``Project`` when it accepts an argument.
     - ``slow``: its items take far longer than the others (pyright); xdist workers start them first.
     - ``settings``: pre-validated settings, for guardrails generated from configuration.
+    - ``cache_inputs``: what its check reads, so its result can be cached (docs/cache.md):
+      ``"python"`` (its target's Python files), ``"target"`` (its target's files), ``"repo"``
+      (any file of the repository and its submodules); ``""``: never cached.
+    - ``fingerprint``: ``(run) -> JSON-able data`` that changes when anything else its result
+      depends on changes (a tool's version, the environment it reads); part of the cache key.
     """
 
     name: str
@@ -134,3 +139,7 @@ class Guardrail:
     #: settings already validated (guardrails defined by configuration, e.g. ``forbid-<name>``);
     #: when None the engine validates ``[tool.guardrails.<name>]`` against ``options``
     settings: Mapping[str, Any] | None = None
+    #: "python" | "target" | "repo": the files its result depends on; "" = not cached
+    cache_inputs: Literal["", "python", "target", "repo"] = ""
+    #: what else its result depends on (tool versions, environment), for the cache key
+    fingerprint: Callable[[Run], object] | None = None

@@ -27,6 +27,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="warn: findings xfail, nothing fails; strict: findings fail. "
         "Overrides STRICT_GUARDRAILS and [tool.guardrails] mode",
     )
+    group.addoption(
+        "--guardrails-no-cache", action="store_true", default=False,
+        help="Run every guardrail again instead of reusing results whose inputs did not change "
+        "(kept in pytest's cache; see docs/cache.md)",
+    )
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:

@@ -165,14 +165,26 @@ def _split_z(out: bytes) -> list[str]:
     return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
 
 
-_STAGE = re.compile(r"^[0-7]{6} [0-9a-f]{40,64} [0-3]\t")
+_STAGE = re.compile(r"^(?:(?P<tag>[A-Za-z?]) )?(?P<mode>[0-7]{6}) (?P<oid>[0-9a-f]{40,64}) [0-3]\t")
 
 #: ``(tracked files, git is still running)``: called while git lists the untracked files
 WhileWaiting = Callable[[list[str], Callable[[], bool]], None]
 
 
-def _git_files(root: Path, while_waiting: WhileWaiting | None = None) -> tuple[list[str], set[str]]:
-    """(files, gitlinks) of the work tree at ``root``: tracked + untracked-not-ignored.
+@dataclass(frozen=True)
+class Listing:
+    """What git said about one work tree, before any filtering: the index (path -> ``(tag,
+    mode, object id)``, the tag as ``git ls-files -v`` prints it: ``H`` for a plain entry) and
+    the untracked, not ignored files."""
+
+    index: dict[str, tuple[str, str, str]]
+    untracked: tuple[str, ...]
+
+
+def _git_files(root: Path, while_waiting: WhileWaiting | None = None,
+               listings: dict[Path, Listing] | None = None) -> tuple[list[str], set[str]]:
+    """(files, gitlinks) of the work tree at ``root``: tracked + untracked-not-ignored; with
+    ``listings``, also what git said, as ``listings[root]``.
 
     The untracked files come from ``git ls-files --others``, which walks the whole work tree; it
     runs in the background while the index is listed, and ``while_waiting`` gets the tracked
@@ -184,12 +196,15 @@ def _git_files(root: Path, while_waiting: WhileWaiting | None = None) -> tuple[l
     )
     files: set[str] = set()
     gitlinks: set[str] = set()
+    index: dict[str, tuple[str, str, str]] = {}
     try:
-        for entry in _split_z(git(root, "ls-files", "-z", "--stage")):
+        for entry in _split_z(git(root, "ls-files", "-z", "--stage", "-v")):
             m = _STAGE.match(entry)
             if m is None:
                 continue
-            (gitlinks if entry.startswith("160000") else files).add(entry[m.end():])
+            path = entry[m.end():]
+            (gitlinks if m["mode"] == "160000" else files).add(path)
+            index[path] = (m["tag"] or "H", m["mode"], m["oid"])
         if while_waiting is not None:
             while_waiting(sorted(files - gitlinks), lambda: others.poll() is None)
         out, err = others.communicate(timeout=GIT_TIMEOUT)
@@ -199,9 +214,10 @@ def _git_files(root: Path, while_waiting: WhileWaiting | None = None) -> tuple[l
         raise
     if others.returncode != 0:
         raise subprocess.CalledProcessError(others.returncode, others.args, out, err)
-    for entry in _split_z(out):
-        if not entry.endswith("/"):  # "dir/": an untracked nested repository, not a file
-            files.add(entry)
+    untracked = [e for e in _split_z(out) if not e.endswith("/")]  # "dir/": a nested repository
+    files.update(untracked)
+    if listings is not None:
+        listings[root] = Listing(index, tuple(untracked))
     return sorted(files - gitlinks), gitlinks
 
 
@@ -346,6 +362,8 @@ class Project:
     settings: Settings
     submodules: tuple[str, ...]
     _files: dict[str, list[str]] = field(default_factory=lambda: {}, repr=False)
+    #: what git listed per target root (for the result cache's content key)
+    listings: dict[Path, Listing] = field(default_factory=lambda: {}, repr=False)
 
     @functools.cached_property
     def targets(self) -> tuple[Target, ...]:
@@ -388,7 +406,7 @@ class Project:
         skip = {p[len(prefix):] for p in nested}
         if has_git_metadata(target.root):
             try:
-                files, gitlinks = _git_files(target.root, self._prefetch(target))
+                files, gitlinks = _git_files(target.root, self._prefetch(target), self.listings)
             except subprocess.CalledProcessError as exc:
                 err = (exc.stderr or b"").decode("utf-8", "replace").strip()
                 raise GuardrailError(f"git ls-files failed in {target.label}: {err}") from None

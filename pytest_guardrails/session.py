@@ -26,6 +26,11 @@ from pytest_guardrails.api import Guardrail
 from pytest_guardrails.api import GuardrailError
 from pytest_guardrails.api import NotApplicable
 from pytest_guardrails.api import Run
+from pytest_guardrails.cache import CachePlugin
+from pytest_guardrails.cache import Lookup
+from pytest_guardrails.cache import ResultCache
+from pytest_guardrails.cache import cached_check
+from pytest_guardrails.cache import is_enabled
 from pytest_guardrails.config import Settings
 from pytest_guardrails.config import format_error
 from pytest_guardrails.config import read_pyproject
@@ -97,6 +102,7 @@ class GuardrailsSession:
         self.anchor = anchor_of(config)
         self.reporter = Reporter(project)
         self.is_worker = hasattr(config, "workerinput")
+        self.cache: ResultCache | None = None
 
     @classmethod
     def create(cls, config: pytest.Config) -> GuardrailsSession:
@@ -120,6 +126,9 @@ class GuardrailsSession:
             raise pytest.UsageError(format_error(anchor, root, err)) from None
         session = cls(config, project, guardrails)
         session._set_args()
+        if is_enabled(config):
+            session.cache = ResultCache(config, project)
+            config.pluginmanager.register(CachePlugin(session.cache), CachePlugin.NAME)
         from pytest_guardrails._xdist import XdistOrder
 
         config.pluginmanager.register(XdistOrder(_is_slow), XdistOrder.NAME)
@@ -274,6 +283,7 @@ class GuardrailItem(pytest.Item):
         self.target = target
         self.settings = settings
         self.mode = mode
+        self.cache_lookup = Lookup()
         self.add_marker("guardrail")
         self.user_properties.extend(
             [("guardrail", guardrail.name), ("target", target.label), ("mode", mode)])
@@ -284,10 +294,14 @@ class GuardrailItem(pytest.Item):
                 break
 
     @property
-    def project(self) -> Project:
+    def _plugin(self) -> GuardrailsSession:
         anchor = self.parent
         assert isinstance(anchor, GuardrailsFile)
-        return anchor.session_plugin.project
+        return anchor.session_plugin
+
+    @property
+    def project(self) -> Project:
+        return self._plugin.project
 
     @property
     def strict(self) -> bool:
@@ -306,6 +320,8 @@ class GuardrailItem(pytest.Item):
     def _finish(self, outcome: Outcome) -> Outcome:
         self.stash[outcome_key] = outcome
         self.user_properties.append(("findings", len(outcome.findings)))
+        if self.cache_lookup.key is not None:
+            self.user_properties.append(("cached", "true" if self.cache_lookup.hit else "false"))
         if outcome.tool:
             self.user_properties.append(("tool_version", outcome.tool))
         return outcome
@@ -313,8 +329,9 @@ class GuardrailItem(pytest.Item):
     def runtest(self) -> None:
         g = self.guardrail
         run = Run(guardrail=g, target=self.target, project=self.project, settings=self.settings)
+        self.cache_lookup = Lookup()
         try:
-            findings = list(g.check(run))
+            findings = cached_check(self._plugin.cache, run, self.name, self.cache_lookup)
         except NotApplicable as exc:
             then = functools.partial(self._not_applicable, run, str(exc))
         except CannotRun as exc:

@@ -168,15 +168,16 @@ class Env:
         path.chmod(0o755)
         return path
 
-    def pytest(self, backend: Backend, *args: str, path: str | None = None
+    def pytest(self, backend: Backend, *args: str, path: str | None = None, cache: bool = False
                ) -> subprocess.CompletedProcess[str]:
-        """pytest in ``backend`` run by this venv's python, with ``path`` as PATH."""
+        """pytest in ``backend`` run by this venv's python, with ``path`` as PATH (and pytest's
+        cache only with ``cache``)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
         env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
         if path is not None:
             env["PATH"] = path
-        argv = [str(self.python), "-m", "pytest", "-p", "guardrails", "-p", "no:cacheprovider",
-                *args]
+        argv = [str(self.python), "-m", "pytest", "-p", "guardrails",
+                "-p", "cacheprovider" if cache else "no:cacheprovider", *args]
         if any(a.startswith("-n") for a in args):
             argv[3:3] = ["-p", "xdist"]
         return subprocess.run(argv, cwd=backend.path, env=env, capture_output=True, text=True,

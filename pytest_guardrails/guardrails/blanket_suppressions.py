@@ -187,4 +187,5 @@ GUARDRAIL = Guardrail(
     noun="blanket suppression",
     fix="name the rule in each suppression (`# noqa: F401`, `# type: ignore[attr-defined]`, "
         "`# pyright: ignore[reportAttributeAccessIssue]`); see docs/guardrails/blanket-suppressions.md",
+    cache_inputs="python",
 )

@@ -584,4 +584,5 @@ GUARDRAIL = Guardrail(
     options=OPTIONS,
     noun="drift",
     fix="regenerate in the schemas repo, commit there, then bump the submodule here",
+    cache_inputs="repo",
 )

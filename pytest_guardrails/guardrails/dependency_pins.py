@@ -888,4 +888,5 @@ GUARDRAIL = Guardrail(
     options=OPTIONS,
     noun="pin conflict",
     fix="make the constraints intersect (or relock) so every declaration and lock agree",
+    cache_inputs="repo",
 )

@@ -412,4 +412,5 @@ GUARDRAIL = Guardrail(
     options=OPTIONS,
     noun="deprecated API use",
     fix="replace each use as its message says; see docs/guardrails/deprecated-api.md",
+    cache_inputs="python",
 )

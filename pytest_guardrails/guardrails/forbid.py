@@ -268,5 +268,6 @@ def expand(raw: Any) -> list[Guardrail]:
             noun="forbidden match",
             fix=settings["message"],
             settings=settings,
+            cache_inputs="target",
         ))
     return out

@@ -157,4 +157,5 @@ GUARDRAIL = Guardrail(
     options=OPTIONS,
     noun="legacy note",
     fix="rewrite or remove the legacy note in the example (or regenerate it in its source repo)",
+    cache_inputs="target",
 )

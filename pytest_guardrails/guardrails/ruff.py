@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from pytest_guardrails import _process
+from pytest_guardrails import fingerprints
 from pytest_guardrails._process import as_int
 from pytest_guardrails._process import as_list
 from pytest_guardrails._process import dig
@@ -122,4 +123,6 @@ GUARDRAIL = Guardrail(
     fix="fix the code (`ruff check --fix` fixes some), or configure or suppress the rule with "
         "its code in the target's own ruff settings",
     header=header,
+    cache_inputs="repo",  # its config may extend a file anywhere in the repository
+    fingerprint=lambda run: fingerprints.ruff(run),
 )

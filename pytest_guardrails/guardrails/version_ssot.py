@@ -200,4 +200,5 @@ GUARDRAIL = Guardrail(
     options=OPTIONS,
     noun="stale version",
     fix="set the frontmatter version to the source's version",
+    cache_inputs="repo",
 )
