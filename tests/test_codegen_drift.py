@@ -11,13 +11,20 @@ import os
 from pathlib import Path
 import shutil
 import subprocess
+import sys
 
 import pytest
 
 from conftest import Backend
 from conftest import make_git_repo
 from conftest import run_git
+from conftest import write_files
 from pytest_guardrails import manifest
+from pytest_guardrails.guardrails import codegen_drift
+from tests import test_ruff
+from tests.test_ruff import Env
+
+venv = test_ruff.venv
 
 ITEM = "codegen-drift[libs/schemas]"
 TONE = "python/src/synesthetic_schemas/tone.py"
@@ -531,3 +538,85 @@ def test_git_not_installed_cannot_run(backend: Backend, monkeypatch: pytest.Monk
         "to verify; how to fix: install git (it must be on PATH), or waive "
         "codegen-drift[libs/schemas] in [tool.guardrails.ignore] where only a copy exists"
     ) in result.stdout.lines
+
+
+# --- build artefacts and exclude ------------------------------------------------------------------
+
+SCHEMAS_PACKAGE = """\
+[project]
+name = "synesthetic-schemas"
+version = "0.7.3"
+
+[tool.setuptools.packages.find]
+where = ["src"]
+"""
+
+
+def test_editable_install_of_the_submodule_is_not_drift(backend: Backend, venv: Env) -> None:
+    """The backend's `pip install -r requirements.txt` does `-e ./libs/schemas/python`: the
+    install writes `python/src/*.egg-info/`, importing writes `__pycache__/`; neither is drift,
+    while a real edit of a generated file still is, by name."""
+    pytest.importorskip("setuptools", reason="the test extra installs setuptools")
+    pytest.importorskip("wheel", reason="the test extra installs wheel (editable installs with "
+                        "setuptools < 70.1 need it)")
+    commit_in_schemas(backend, {"python/pyproject.toml": SCHEMAS_PACKAGE,
+                                "python/setup.py": "from setuptools import setup\n\nsetup()\n",
+                                "python/src/synesthetic_schemas/__init__.py": ""})
+    configure(backend, '\n[tool.guardrails.codegen-drift]\ngenerated = ["python/src"]\n')
+    assert manifest.main(["write", "-m", str(backend.schemas / "codegen.manifest.json"),
+                          "-g", "python", "--input", "jsonschema/*.schema.json",
+                          "--output", "python/src"]) == 0  # outputs cover the egg-info's place
+    commit_in_schemas(backend, {})
+    backend.git("commit", "-qam", "bump schemas")
+    pip = subprocess.run(
+        (sys.executable, "-m", "pip", "--python", str(venv.python), "install", "-q",
+         "--no-build-isolation", "--no-use-pep517", "--no-deps", "--no-index", "-e", str(backend.schemas / "python")),
+        capture_output=True, text=True, timeout=300, check=False)
+    assert pip.returncode == 0, pip.stdout + pip.stderr
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run((str(venv.python), "-c", "import synesthetic_schemas.tone"), check=True,
+                   timeout=60, env=env)
+    untracked = backend.git("status", "--porcelain", "--untracked-files=all", cwd=backend.schemas)
+    assert "python/src/synesthetic_schemas.egg-info/PKG-INFO" in untracked
+    assert "python/src/synesthetic_schemas/__pycache__/" in untracked
+    drift(backend).assert_outcomes(passed=1)
+    (backend.schemas / TONE).write_text("class Tone:\n    hand_edited = True\n", encoding="utf-8")
+    lines = failure(drift(backend))
+    assert lines[:4] == [
+        f"{ITEM}: 1 generated file changed in the work tree; 1 generated file differs from the "
+        "manifest",
+        f"libs/schemas/{TONE}: generated file modified (uncommitted change in libs/schemas)",
+        f"libs/schemas/{TONE}: generated file differs from the manifest (generator 'python')",
+    ] + [next(line for line in lines if line.startswith("not checked:"))]
+    assert lines[3].startswith("not checked: ")
+    assert "(build artefacts)" in lines[3]
+
+
+def test_exclude_keys_leave_paths_out_and_say_so(backend: Backend) -> None:
+    configure(backend, '\n[tool.guardrails]\nexclude = ["libs/schemas/python/src/local/**"]\n'
+              '\n[tool.guardrails.codegen-drift]\ngenerated = ["python/src"]\n'
+              'exclude = ["python/src/**/*.bak"]\n')
+    write_files(backend.schemas, {"python/src/local/scratch.py": "x = 1\n",
+                                  "python/src/synesthetic_schemas/tone.py.bak": "old\n",
+                                  "python/src/.mypy_cache/3.11/x.json": "{}\n",
+                                  "python/src/node_modules/m/index.js": "\n"})
+    drift(backend).assert_outcomes(passed=1)
+    write_files(backend.schemas, {"python/src/synesthetic_schemas/new.py": "\n"})
+    lines = failure(drift(backend))
+    assert lines == [
+        f"{ITEM}: 1 generated file changed in the work tree",
+        "libs/schemas/python/src/synesthetic_schemas/new.py: untracked file among generated code "
+        "(not committed in libs/schemas)",
+        "not checked: 4 changed or unlisted paths in libs/schemas: 2 (build artefacts), "
+        "1 ([tool.guardrails.codegen-drift] exclude), 1 ([tool.guardrails] exclude)",
+        f"how to fix: (1) {FIX_REGENERATE}; (2) {FIX_DROP}",
+    ]
+
+
+@pytest.mark.parametrize(("path", "artefact"), [
+    ("src/pkg.egg-info/PKG-INFO", True), ("src/pkg/__pycache__/a.cpython-311.pyc", True),
+    ("a.pyc", True), (".mypy_cache/x", True), ("a/.pytest_cache/v", True),
+    ("ts/node_modules/x/y.js", True), ("src/pkg/tone.py", False), ("egg-info.py", False),
+    ("src/node_modules.py", False)])
+def test_is_artefact(path: str, artefact: bool) -> None:
+    assert codegen_drift.is_artefact(path) is artefact

@@ -19,8 +19,10 @@ from pytest_guardrails.api import Finding
 from pytest_guardrails.api import Guardrail
 from pytest_guardrails.api import GuardrailError
 from pytest_guardrails.api import Run
+from pytest_guardrails.globs import GlobSet
 from pytest_guardrails.options import Option
 from pytest_guardrails.project import GIT_TIMEOUT
+from pytest_guardrails.project import Target
 from pytest_guardrails.project import has_git_metadata
 from pytest_guardrails.project import normalize_relpath
 from pytest_guardrails.project import read_gitmodules
@@ -37,7 +39,59 @@ OPTIONS = {
     "manifest": Option("path", None,
                        "manifest inside the submodule (written by `guardrails-manifest write`); "
                        f"unset: `{manifest_mod.DEFAULT_NAME}` when present"),
+    "exclude": Option("globs", (),
+                      "globs inside each submodule that are not checked (besides the build "
+                      "artefacts always ignored, and `[tool.guardrails] exclude`)"),
 }
+
+#: directories that a build, an editable install or a tool run writes among generated code
+ARTEFACT_DIRS = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache",
+                           "node_modules"})
+#: ``<name>.egg-info/``: what ``pip install -e`` of a setuptools project writes beside the code
+ARTEFACT_DIR_SUFFIX = ".egg-info"
+ARTEFACT_FILE_SUFFIXES = (".pyc", ".pyo")
+
+
+def is_artefact(path: str) -> bool:
+    """``path`` (posix) is a build artefact: a ``*.pyc``, or inside ``__pycache__/``,
+    ``*.egg-info/``, ``.mypy_cache/``, ``.pytest_cache/``, ``.ruff_cache/`` or ``node_modules/``."""
+    parts = path.split("/")
+    if parts[-1].endswith(ARTEFACT_FILE_SUFFIXES):
+        return True
+    return any(d in ARTEFACT_DIRS or d.endswith(ARTEFACT_DIR_SUFFIX) for d in parts[:-1])
+
+
+@dataclass(frozen=True)
+class Skip:
+    """What the check leaves out: build artefacts, ``exclude`` (target-relative) and the global
+    ``exclude`` (repo-relative); counts what it left out, for the note."""
+
+    target: Target
+    exclude: GlobSet
+    global_exclude: GlobSet
+    skipped: dict[str, set[str]] = field(default_factory=lambda: {})
+
+    def __call__(self, rel: str) -> bool:
+        """``rel`` (target-relative) is not checked."""
+        if is_artefact(rel):
+            why = "build artefacts"
+        elif self.exclude.match(rel):
+            why = f"[tool.guardrails.{NAME}] exclude"
+        elif self.global_exclude.match(self.target.rel(rel)):
+            why = "[tool.guardrails] exclude"
+        else:
+            return False
+        self.skipped.setdefault(why, set()).add(rel)
+        return True
+
+    def note(self) -> str | None:
+        if not self.skipped:
+            return None
+        order = ("build artefacts", f"[tool.guardrails.{NAME}] exclude", "[tool.guardrails] exclude")
+        parts = [f"{len(self.skipped[why])} ({why})" for why in order if why in self.skipped]
+        total = sum(len(paths) for paths in self.skipped.values())
+        return (f"not checked: {total} changed or unlisted path{'s' if total != 1 else ''} "
+                f"in {self.target.path}: {', '.join(parts)}")
 
 GITLINK = "160000"
 
@@ -353,7 +407,7 @@ def check_gitlink(report: Report, link: Gitlink) -> None:
 
 
 def check_checkout(run: Run, report: Report, link: Gitlink, generated: Sequence[str],
-                   with_manifest: bool) -> bool:
+                   with_manifest: bool, skip: Skip) -> bool:
     """The submodule is initialised and on the pinned commit; its generated files are clean.
 
     Returns False when the submodule is not initialised (nothing there to verify).
@@ -421,7 +475,8 @@ def check_checkout(run: Run, report: Report, link: Gitlink, generated: Sequence[
                     f"git -C {p} checkout <sha> && git add {p}")
         changes, dirty = work_tree_changes(sm, p, generated, everything=with_manifest)
         for rel, message in changes:
-            report.work_tree.append(Finding(message, f"{p}/{rel}"))
+            if not skip(rel):
+                report.work_tree.append(Finding(message, f"{p}/{rel}"))
         if with_manifest:
             report.unchanged = {k: v for k, v in index_blobs(sm).items() if k not in dirty}
     return True
@@ -456,7 +511,7 @@ def verify_manifest(survey: Future[manifest_mod.Survey], unchanged: dict[str, st
 
 
 def apply_manifest(report: Report, rel: str, configured: str | None,
-                   result: ManifestResult | None) -> int:
+                   result: ManifestResult | None, skip: Skip) -> int:
     """Findings from the manifest check; returns how many files it lists (0: no manifest)."""
     p = report.path
     if result is None:
@@ -473,6 +528,8 @@ def apply_manifest(report: Report, rel: str, configured: str | None,
     base = os.path.dirname(rel)
     for d in result.drifts:
         where = f"{base}/{d.path}" if base else d.path
+        if skip(where):
+            continue
         report.manifest.append(Finding(d.message, f"{p}/{where}"))
         report.manifest_outputs_only &= d.is_output
     return sum(len(g.input_files or {}) + len(g.output_files or {}) for g in result.generators)
@@ -512,6 +569,7 @@ def check(run: Run) -> Iterator[Finding]:
     configured: str | None = run.settings["manifest"]
     manifest_rel = configured or manifest_mod.DEFAULT_NAME
     report = Report(p)
+    skip = Skip(target, GlobSet(run.settings["exclude"]), run.project.exclude)
     with_git = has_git_metadata(run.root)
     initialised = True
     manifest_path = target.root / manifest_rel
@@ -530,7 +588,7 @@ def check(run: Run) -> Iterator[Finding]:
                 check_gitmodules(run, report, link, sp)
                 check_gitlink(report, link)
             if link.pinned or link.conflict or (target.root / ".git").exists():
-                initialised = check_checkout(run, report, link, generated, has_manifest)
+                initialised = check_checkout(run, report, link, generated, has_manifest, skip)
                 if initialised:
                     check_generated_paths(run, report, generated)
         listed = 0
@@ -539,11 +597,14 @@ def check(run: Run) -> Iterator[Finding]:
             if survey is not None:
                 unchanged = _relative_to(report.unchanged, os.path.dirname(manifest_rel))
                 result = verify_manifest(survey, unchanged)
-            listed = apply_manifest(report, manifest_rel, configured, result)
+            listed = apply_manifest(report, manifest_rel, configured, result, skip)
     finally:
         if pool is not None:
             pool.shutdown(wait=True)
     findings = report.findings
+    note = skip.note()
+    if note:
+        run.notes.append(note)
     if not with_git:
         no_binary = (run.root / ".git").exists()
         why = ("git is not installed" if no_binary
