@@ -582,14 +582,14 @@ def test_editable_install_of_the_submodule_is_not_drift(backend: Backend, venv: 
     drift(backend).assert_outcomes(passed=1)
     (backend.schemas / TONE).write_text("class Tone:\n    hand_edited = True\n", encoding="utf-8")
     lines = failure(drift(backend))
-    assert lines[:4] == [
+    assert lines[:3] == [
         f"{ITEM}: 1 generated file changed in the work tree; 1 generated file differs from the "
         "manifest",
         f"libs/schemas/{TONE}: generated file modified (uncommitted change in libs/schemas)",
         f"libs/schemas/{TONE}: generated file differs from the manifest (generator 'python')",
-    ] + [next(line for line in lines if line.startswith("not checked:"))]
+    ]
     assert lines[3].startswith("not checked: ")
-    assert "(build artefacts)" in lines[3]
+    assert lines[3].endswith(" (build artefacts)")
 
 
 def test_exclude_keys_leave_paths_out_and_say_so(backend: Backend) -> None:
