@@ -177,6 +177,27 @@ def locate(text: str, dotted: str) -> int | None:
     return header_line
 
 
+def _quoted(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else '"' + key.replace('"', '\\"') + '"'
+
+
+def table_line(text: str, guardrail_id: str, target: str) -> int:
+    """The 1-based line configuring ``guardrail_id`` for ``target`` in ``text`` (1 when absent).
+
+    A per-target table (``[tool.guardrails.<id>.target."<target>"]``) wins over the guardrail's
+    own table; ``forbid-<name>`` is configured under ``[tool.guardrails.forbid.<name>]``.
+    """
+    tables = [f"{PREFIX}.{_quoted(guardrail_id)}"]
+    if guardrail_id.startswith("forbid-"):
+        tables.insert(0, f"{PREFIX}.forbid.{_quoted(guardrail_id[len('forbid-'):])}")
+    for table in tables:
+        for key in (f"{table}.target.{_quoted(target)}", table):
+            line = locate(text, key)
+            if line:
+                return line
+    return 1
+
+
 def format_error(pyproject: Path, root: Path, err: ConfigError) -> str:
     try:
         rel = pyproject.relative_to(root).as_posix()

@@ -20,8 +20,10 @@ from pytest_guardrails.api import Finding
 if TYPE_CHECKING:
     from pytest_guardrails.project import Project
 
-#: findings shown per xfailed item in the terminal summary unless -v
+#: findings shown per xfailed item in the terminal summary unless -v, and in an IDE's message
 SHOWN = 20
+#: characters kept of one line in an IDE's message
+LINE_WIDTH = 400
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,28 @@ class Outcome:
         findings = tuple(Finding(**f) for f in d.get("findings", ()))
         fields: dict[str, Any] = {**d, "findings": findings}
         return cls(**fields)
+
+
+def split_text(text: str, limit: int | None) -> tuple[str, list[str], list[str]]:
+    """An outcome's text as (summary, body, fix lines), the body cut to ``limit`` lines plus one
+    saying how many more."""
+    lines = text.splitlines()
+    head, body = (lines[0] if lines else ""), lines[1:]
+    tail = [ln for ln in body if ln.startswith("how to fix:")]
+    body = [ln for ln in body if not ln.startswith("how to fix:")]
+    if limit is not None and len(body) > limit:
+        body = [*body[:limit], f"... and {len(body) - limit} more"]
+    return head, body, tail
+
+
+def ide_message(nodeid: str, name: str, text: str) -> str:
+    """The short, self-contained message an IDE shows for a warn-mode item: the summary naming
+    the selectable node id, the first findings, the fix. No traceback, bounded in size."""
+    head, body, tail = split_text(text, SHOWN)
+    if head.startswith(f"{name}: "):
+        head = head[len(name) + 2:]
+    lines = [f"{nodeid}: {head}", *(f"    {ln}" for ln in body), *tail]
+    return "\n".join(ln if len(ln) <= LINE_WIDTH else ln[:LINE_WIDTH - 3] + "..." for ln in lines)
 
 
 def _word(report: pytest.TestReport) -> str:
@@ -106,14 +130,9 @@ class Reporter:
             return
         tr.write_sep("=", "guardrail warnings (warn mode: these do not fail the run)", yellow=True)
         for nodeid, o in shown:
-            lines = o.text.splitlines()
-            head, body = lines[:1], lines[1:]
-            tail = [ln for ln in body if ln.startswith("how to fix:")]
-            body = [ln for ln in body if not ln.startswith("how to fix:")]
-            if not verbose and len(body) > SHOWN:
-                more = len(body) - SHOWN
-                body = [*body[:SHOWN], f"... and {more} more (-v shows all)"]
-            summary = head[0] if head else ""
+            summary, body, tail = split_text(o.text, None if verbose else SHOWN)
+            if not verbose and body and len(o.text.splitlines()) - 1 - len(tail) > SHOWN:
+                body[-1] += " (-v shows all)"
             name = nodeid.rsplit("::", 1)[-1]
             summary = summary[len(name) + 2:] if summary.startswith(f"{name}: ") else summary
             tr.write_line(f"{nodeid}: {summary}", yellow=True)

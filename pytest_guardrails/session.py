@@ -34,6 +34,7 @@ from pytest_guardrails.cache import is_enabled
 from pytest_guardrails.config import Settings
 from pytest_guardrails.config import format_error
 from pytest_guardrails.config import read_pyproject
+from pytest_guardrails.config import table_line
 from pytest_guardrails.config import validate
 from pytest_guardrails.guardrails import assemble
 from pytest_guardrails.options import ConfigError
@@ -43,6 +44,7 @@ from pytest_guardrails.project import Project
 from pytest_guardrails.project import Target
 from pytest_guardrails.report import Outcome
 from pytest_guardrails.report import Reporter
+from pytest_guardrails.report import ide_message
 
 TRUE = ("1", "true", "yes", "on", "strict")
 FALSE = ("0", "false", "no", "off", "warn")
@@ -209,9 +211,14 @@ class GuardrailsSession:
                 outcome = item.outcome("skipped", reason=_skip_reason(report))
             # extra report attributes survive xdist's report serialisation
             report.__dict__["guardrail"] = outcome.to_dict()
+            if hasattr(report, "wasxfail") and outcome.text:
+                # what an IDE shows for an xfail (PyCharm: str(longrepr)) is otherwise pytest's
+                # traceback through its own hooks: give it the findings instead
+                report.longrepr = (str(item.path), item.line,
+                                   ide_message(item.nodeid, item.name, outcome.text))
         if report.skipped and isinstance(report.longrepr, tuple) and not hasattr(report, "wasxfail"):
-            # point SKIPPED at the item, not at this plugin's source
-            report.longrepr = (str(item.path), 1, report.longrepr[2])
+            # point SKIPPED at the item's table, not at this plugin's source
+            report.longrepr = (str(item.path), item.line, report.longrepr[2])
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -270,15 +277,26 @@ class GuardrailsFile(pytest.File):
             for target in targets_for(g, project, settings):
                 name = g.name if target.is_root else f"{g.name}[{escape.line(target.path)}]"
                 yield GuardrailItem.from_parent(  # pyright: ignore[reportUnknownMemberType]
-                    self, name=name, guardrail=g, target=target, settings=settings, mode=mode)
+                    self, name=name, guardrail=g, target=target, settings=settings, mode=mode,
+                    line=table_line(self.text, g.name, target.label))
+
+    @functools.cached_property
+    def text(self) -> str:
+        """The anchor's text, to locate each guardrail's table in it."""
+        try:
+            return self.path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
 
 
 class GuardrailItem(pytest.Item):
     """One guardrail on one target."""
 
     def __init__(self, *, guardrail: Guardrail, target: Target, settings: Mapping[str, Any],
-                 mode: str, **kwargs: Any) -> None:
+                 mode: str, line: int = 1, **kwargs: Any) -> None:
         super().__init__(**kwargs)  # pyright: ignore[reportUnknownMemberType]
+        #: 1-based line of the item's ``[tool.guardrails.<id>]`` table in the anchor
+        self.line = line
         self.guardrail = guardrail
         self.target = target
         self.settings = settings
@@ -319,6 +337,11 @@ class GuardrailItem(pytest.Item):
 
     def _finish(self, outcome: Outcome) -> Outcome:
         self.stash[outcome_key] = outcome
+        if outcome.text and not (self.strict and outcome.status in ("findings", "error", "cannot-run")):
+            # the item's own output: shown by IDEs (PyCharm's test console) and JUnit's
+            # system-out, where an xfail or skip message alone would hide the findings; a
+            # failure's message already carries them
+            self.add_report_section("call", "stdout", outcome.text)
         self.user_properties.append(("findings", len(outcome.findings)))
         if self.cache_lookup.key is not None:
             self.user_properties.append(("cached", "true" if self.cache_lookup.hit else "false"))
@@ -397,7 +420,9 @@ class GuardrailItem(pytest.Item):
         pytest.xfail(outcome.reason)
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, 0, f"guardrails::{self.name}"
+        # pytest's line is 0-based. The domain heads a failure: it names the id that selects
+        # the item, after a word, since a domain that ends the id has its dots shown as "::"
+        return self.path, self.line - 1, f"{self.guardrail.code or 'guardrail'} {self.nodeid}"
 
 
 def clean_finding(f: Finding) -> Finding:

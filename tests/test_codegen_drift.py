@@ -69,7 +69,7 @@ def drift(backend: Backend, *args: str, strict: bool = True) -> pytest.RunResult
 def failure(result: pytest.RunResult) -> list[str]:
     """The failure text of the codegen-drift item (strict mode)."""
     lines = result.stdout.lines
-    start = next(i for i, line in enumerate(lines) if f" guardrails::{ITEM} " in line)
+    start = next(i for i, line in enumerate(lines) if f" GR007 pyproject.toml::{ITEM} " in line)
     end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("="))
     return [line for line in lines[start + 1:end] if not line.startswith("[gw")]
 
@@ -467,7 +467,7 @@ def test_copy_without_git_cannot_run(backend: Backend) -> None:
     result = drift(backend, strict=False)
     result.assert_outcomes(skipped=1)
     assert (
-        f"SKIPPED [1] pyproject.toml:1: {ITEM}: cannot run: no git metadata in {backend.path} (a "
+        f"SKIPPED [1] pyproject.toml:10: {ITEM}: cannot run: no git metadata in {backend.path} (a "
         "copy without .git): the gitlink and work-tree checks of libs/schemas need git; and "
         "libs/schemas has no codegen.manifest.json to verify; how to fix: run where the repository "
         "is a git checkout with its submodules (git submodule update --init libs/schemas), or "
@@ -482,7 +482,7 @@ def test_copy_without_git_still_verifies_the_manifest(backend: Backend) -> None:
     strip_git(backend)
     result = drift(backend, strict=False)
     result.assert_outcomes(skipped=1)
-    assert any(line.startswith(f"SKIPPED [1] pyproject.toml:1: {ITEM}: cannot run: ")
+    assert any(line.startswith(f"SKIPPED [1] pyproject.toml:10: {ITEM}: cannot run: ")
                and ": the gitlink and work-tree checks of libs/schemas need git; "
                "codegen.manifest.json matched (2 files); how to fix: " in line
                for line in result.stdout.lines)
@@ -533,7 +533,7 @@ def test_git_not_installed_cannot_run(backend: Backend, monkeypatch: pytest.Monk
     result = drift(backend, strict=False)
     result.assert_outcomes(skipped=1)
     assert (
-        f"SKIPPED [1] pyproject.toml:1: {ITEM}: cannot run: git is not installed: the gitlink and "
+        f"SKIPPED [1] pyproject.toml:10: {ITEM}: cannot run: git is not installed: the gitlink and "
         "work-tree checks of libs/schemas need git; and libs/schemas has no codegen.manifest.json "
         "to verify; how to fix: install git (it must be on PATH), or waive "
         "codegen-drift[libs/schemas] in [tool.guardrails.ignore] where only a copy exists"

@@ -135,7 +135,7 @@ def test_strict_mode_fails(dirty: Backend, monkeypatch: pytest.MonkeyPatch, how:
     result.assert_outcomes(passed=1, failed=2)
     assert result.ret == 1
     result.stdout.fnmatch_lines([
-        "*_ guardrails::version-ssot[[]libs/schemas[]] _*",
+        "*_ GR0* pyproject.toml::version-ssot[[]libs/schemas[]] _*",
         "version-ssot[[]libs/schemas[]]: 2 stale versions",
         "README.md:2: version '0.7.2' != '0.7.3' (libs/schemas/version.json schemaVersion)",
         "docs/guide.md:3: version '0.7.1' != '0.7.3' (libs/schemas/version.json schemaVersion)",
@@ -346,7 +346,7 @@ def test_uninitialised_submodule_cannot_run(backend: Backend, tmp_path_factory: 
     warn = backend.pytester.runpytest(*args)
     warn.assert_outcomes(passed=1, skipped=2)
     warn.stdout.fnmatch_lines([
-        "SKIPPED [[]1[]] *pyproject.toml:1: version-ssot[[]libs/schemas[]]: cannot run: submodule "
+        "SKIPPED [[]1[]] *pyproject.toml:5: version-ssot[[]libs/schemas[]]: cannot run: submodule "
         "libs/schemas is not checked out, so libs/schemas/version.json is missing; "
         "how to fix: git submodule update --init libs/schemas",
     ])

@@ -74,13 +74,13 @@ def test_findings_equal_raw_pyright_per_target(typed: Backend, tmp_path: Path) -
     assert result.ret == 1
     result.stdout.fnmatch_lines([
         f"guardrails: pyright {VERSION} ({pyright_exe()}); python: {sys.executable}",
-        "*_ guardrails::pyright _*",
+        "*_ GR0* pyproject.toml::pyright _*",
         "pyright: 1 type error",
         "app/bad.py:3:10: reportAssignmentType Type \"Literal['a']\" is not assignable to "
         "declared type \"int\"; \"Literal['a']\" is not assignable to \"int\"",
         "how to fix: fix the types, or configure the rule in the target's own pyright settings, "
         "or suppress one line with `# pyright: ignore[rule]`",
-        "*_ guardrails::pyright[[]libs/schemas[]] _*",
+        "*_ GR0* pyproject.toml::pyright[[]libs/schemas[]] _*",
         "pyright[[]libs/schemas[]]: 2 type errors",
         "libs/schemas/python/src/synesthetic_schemas/bad.py:1:8: reportUnusedImport "
         "Import \"sys\" is not accessed",

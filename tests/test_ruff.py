@@ -217,12 +217,12 @@ def test_findings_equal_raw_ruff_per_target(linted: Backend, tmp_path: Path) -> 
     assert result.ret == 1
     result.stdout.fnmatch_lines([
         "*= FAILURES =*",
-        "*_ guardrails::ruff _*",
+        "*_ GR0* pyproject.toml::ruff _*",
         "ruff: 1 ruff violation",
         "app/bad.py:1:8: F401 `os` imported but unused",
         "how to fix: fix the code (`ruff check --fix` fixes some), or configure or suppress "
         "the rule with its code in the target's own ruff settings",
-        "*_ guardrails::ruff[[]libs/schemas[]] _*",
+        "*_ GR0* pyproject.toml::ruff[[]libs/schemas[]] _*",
         "ruff[[]libs/schemas[]]: 3 ruff violations",
         "libs/schemas/python/src/synesthetic_schemas/bad.py:1:8: F401 `sys` imported but unused",
         "libs/schemas/python/src/synesthetic_schemas/bad.py:3:41: E501 Line too long (49 > 40)",
@@ -325,7 +325,7 @@ def test_crash_is_reported_with_exit_code_and_stderr(linted: Backend, mode: str)
     else:
         assert result.ret == 1
         result.stdout.fnmatch_lines([
-            "*_ guardrails::ruff[[]libs/schemas[]] _*",
+            "*_ GR0* pyproject.toml::ruff[[]libs/schemas[]] _*",
             "ruff[[]libs/schemas[]]: error: ruff crashed (exit code 2)",
             f"command: {ruff_exe()} check --output-format json --no-cache .",
             "return code: 2",

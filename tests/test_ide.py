@@ -1,0 +1,175 @@
+"""Where IDEs look: PyCharm's teamcity messages, VS Code's run payload, item locations, re-runs."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+import re
+import subprocess
+import sys
+import threading
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from conftest import Backend
+from pytest_guardrails.report import SHOWN
+
+#: 40 findings of one forbid guardrail, in a table that starts on a known line
+FORBID = """
+[tool.guardrails.forbid.no-print]
+pattern = 'print\\('
+files = ["app/**/*.py"]
+message = "log instead"
+"""
+NOISY = "".join(f"print({i})\n" for i in range(40))
+ID = "pyproject.toml::forbid-no-print"
+HERE = Path(__file__).parent
+
+
+@pytest.fixture
+def noisy(backend: Backend) -> Backend:
+    pyproject = (backend.path / "pyproject.toml").read_text()
+    backend.write({"pyproject.toml": pyproject + FORBID, "app/noisy.py": NOISY})
+    return backend
+
+
+def table_line(backend: Backend, header: str) -> int:
+    lines = (backend.path / "pyproject.toml").read_text().splitlines()
+    return lines.index(header) + 1
+
+
+def teamcity(result: pytest.RunResult) -> list[tuple[str, dict[str, str]]]:
+    """The ``##teamcity[name key='value' ...]`` messages of a run, values unescaped."""
+    out: list[tuple[str, dict[str, str]]] = []
+    unescape = {"n": "\n", "r": "\r", "'": "'", "|": "|", "[": "[", "]": "]"}
+    for line in result.stdout.lines:
+        for m in re.finditer(r"##teamcity\[(\w+)((?: \w+='(?:[^'|]|\|.)*')*)\]", line):
+            attrs = {k: re.sub(r"\|(.)", lambda e: unescape.get(e.group(1), e.group(0)), v)
+                     for k, v in re.findall(r"(\w+)='((?:[^'|]|\|.)*)'", m.group(2))}
+            out.append((m.group(1), attrs))
+    return out
+
+
+def test_item_location_is_its_table(noisy: Backend) -> None:
+    items, _ = noisy.pytester.inline_genitems("-p", "guardrails", "--guardrails-only")
+    by_id = {i.nodeid: i for i in items}
+    ssot = table_line(noisy, "[tool.guardrails.version-ssot]")
+    forbid = table_line(noisy, "[tool.guardrails.forbid.no-print]")
+    # pytest's location line is 0-based: IDEs open line + 1
+    assert by_id["pyproject.toml::version-ssot[libs/schemas]"].location == (
+        "pyproject.toml", ssot - 1, "GR001 pyproject.toml::version-ssot[libs/schemas]")
+    assert by_id[ID].location == ("pyproject.toml", forbid - 1, f"GR100 {ID}")
+    assert by_id["pyproject.toml::ruff[libs/schemas]"].location == (
+        "pyproject.toml", 0, "GR003 pyproject.toml::ruff[libs/schemas]")
+
+
+def test_skip_points_at_the_table(noisy: Backend) -> None:
+    pyproject = (noisy.path / "pyproject.toml").read_text()
+    noisy.write({"pyproject.toml": pyproject + '[tool.guardrails.ignore]\n"forbid-no-print" = "later"\n'})
+    noisy.run("--guardrails-only", "--junitxml=out.xml", ID).assert_outcomes(skipped=1)
+    line = table_line(noisy, "[tool.guardrails.forbid.no-print]")
+    skipped = ET.parse(noisy.path / "out.xml").find(".//skipped")
+    assert skipped is not None
+    assert skipped.text == f"{noisy.path / 'pyproject.toml'}:{line}: waived (forbid-no-print): later"
+
+
+def test_strict_failure_heads_with_the_node_id(noisy: Backend) -> None:
+    result = noisy.run("--guardrails-only", "--guardrails-mode=strict", ID)
+    result.stdout.fnmatch_lines([f"*_ GR100 {ID} _*", "forbid-no-print: 40 forbidden matches"])
+    assert "guardrails::" not in result.stdout.str()
+
+
+def test_pycharm_warn_message_carries_findings_and_stays_small(noisy: Backend) -> None:
+    result = noisy.run("--guardrails-only", "-p", "teamcity.pytest_plugin", "--teamcity",
+                       "--no-summary", ID)
+    result.assert_outcomes(xfailed=1)
+    messages = teamcity(result)
+    ignored = [a for name, a in messages if name == "testIgnored"]
+    assert len(ignored) == 1
+    message = ignored[0]["message"]
+    lines = message.splitlines()
+    assert lines[0] == f"{ID}: 40 forbidden matches"
+    assert lines[1] == "    app/noisy.py:1:1: `print(` matches `print\\(`: log instead"
+    assert f"    ... and {40 - SHOWN} more" in lines
+    assert len(message) < 3000
+    assert "pluggy" not in message and "Traceback" not in message and ".py:" in message
+    # the whole list is the item's output, which PyCharm shows in the test's console
+    out = "".join(a["out"] for name, a in messages if name == "testStdOut")
+    assert all(f"app/noisy.py:{n}:1:" in out for n in range(1, 41))
+    assert "guardrail warnings" not in result.stdout.str()  # --no-summary hid the summary
+
+
+def test_pycharm_strict_failure_carries_findings(noisy: Backend) -> None:
+    result = noisy.run("--guardrails-only", "-p", "teamcity.pytest_plugin", "--teamcity",
+                       "--no-summary", "--guardrails-mode=strict", ID)
+    failed = [a for name, a in teamcity(result) if name == "testFailed"]
+    assert len(failed) == 1
+    assert "app/noisy.py:40:1: `print(` matches" in failed[0]["details"]
+    assert "pluggy" not in failed[0]["details"]
+
+
+# --- VS Code --------------------------------------------------------------------------------
+
+def read_frames(data: bytes) -> list[dict[str, object]]:
+    """JSON-RPC frames as VS Code reads them: ``content-length`` headers, a blank line, JSON."""
+    frames: list[dict[str, object]] = []
+    text = data.decode("utf-8")
+    while text:
+        head, _, rest = text.partition("\r\n\r\n")
+        length = int(re.search(r"(?i)content-length: (\d+)", head).group(1))  # type: ignore[union-attr]
+        frames.append(json.loads(rest[:length]))
+        text = rest[length:]
+    return frames
+
+
+def vscode_run(backend: Backend, tmp_path: Path, *args: str) -> dict[str, dict[str, object]]:
+    """Run pytest as VS Code's test runner does (a named pipe in TEST_RUN_PIPE, its payload
+    plugin), in a subprocess; returns the test results it sent, by node id."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    pipe = tmp_path / "run.pipe"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+
+    def reader() -> None:
+        with open(pipe, "rb") as f:
+            received.append(f.read())
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    env = {**os.environ, "TEST_RUN_PIPE": str(pipe), "PYTHONPATH": str(HERE),
+           "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "guardrails", "-p", "vscode_run_payload",
+         "-p", "no:cacheprovider", *args],
+        cwd=backend.path, env=env, capture_output=True, text=True, timeout=300, check=False)
+    if not received:  # the plugin never opened the pipe: unblock the reader
+        with open(pipe, "wb"):
+            pass
+    thread.join(timeout=60)
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+    results: dict[str, dict[str, object]] = {}
+    for frame in read_frames(b"".join(received)):
+        params = frame["params"]
+        assert isinstance(params, dict)
+        for test_id, result in (params.get("result") or {}).items():
+            results[test_id.split("::", 1)[1]] = result
+    return results
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="VS Code uses a named pipe on POSIX")
+def test_vscode_payload(noisy: Backend, tmp_path: Path) -> None:
+    strict = vscode_run(noisy, tmp_path / "strict", "--guardrails-only", "--guardrails-mode=strict", ID)
+    assert strict["forbid-no-print"]["outcome"] == "failure"
+    message = strict["forbid-no-print"]["message"]
+    assert isinstance(message, str) and "app/noisy.py:40:1: `print(` matches" in message
+    warn = vscode_run(noisy, tmp_path / "warn", "--guardrails-only", "--no-summary", ID)
+    # the adapter sends no message for a skip or an xfail: the findings must be in the
+    # item's own report sections, which the payload plugin records beside it
+    assert warn["forbid-no-print"]["outcome"] == "skipped"
+    assert warn["forbid-no-print"]["message"] is None
+    sections = warn["forbid-no-print"]["sections"]
+    assert isinstance(sections, list) and sections
+    assert all(f"app/noisy.py:{n}:1:" in sections[0][1] for n in range(1, 41))
+
