@@ -276,9 +276,12 @@ class GuardrailsFile(pytest.File):
             mode = plugin.mode_of(g, settings)
             for target in targets_for(g, project, settings):
                 name = g.name if target.is_root else f"{g.name}[{escape.line(target.path)}]"
+                # the id as a string, which every pytest takes as is: pytest >= 9.2 parses it
+                # as "name[params]", the shape it reads back from the --lf cache; the id it
+                # derives from a bracketed name by default never matches that (--lf reran all)
                 yield GuardrailItem.from_parent(  # pyright: ignore[reportUnknownMemberType]
-                    self, name=name, guardrail=g, target=target, settings=settings, mode=mode,
-                    line=table_line(self.text, g.name, target.label))
+                    self, name=name, nodeid=f"{self.nodeid}::{name}", guardrail=g, target=target,
+                    settings=settings, mode=mode, line=table_line(self.text, g.name, target.label))
 
     @functools.cached_property
     def text(self) -> str:

@@ -173,3 +173,77 @@ def test_vscode_payload(noisy: Backend, tmp_path: Path) -> None:
     assert isinstance(sections, list) and sections
     assert all(f"app/noisy.py:{n}:1:" in sections[0][1] for n in range(1, 41))
 
+
+# --- re-runs: --lf / --ff on the pytest here and on pytest 8.4 and 9.2 -------------------------
+
+#: pytest versions the re-run tests also run on, each in a throwaway venv sharing our packages
+PYTESTS = ("8.4.*", "9.2.*")
+RERUN = ("pyproject.toml::version-ssot[libs/schemas]", "pyproject.toml::legacy-examples[libs/schemas]")
+
+
+@pytest.fixture(scope="session", params=["installed", *PYTESTS])
+def pytest_python(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A python whose ``import pytest`` is the version asked for (a throwaway venv sharing
+    everything else, the plugin included, with this interpreter), or ``""``: the pytest here."""
+    from tests.test_ruff import Env
+
+    spec: str = request.param
+    if spec == "installed":
+        return ""
+    root = tmp_path_factory.mktemp("pytest") / "env"
+    subprocess.run((sys.executable, "-m", "venv", "--without-pip", str(root)), check=True, timeout=120)
+    env = Env(root)
+    purelib = subprocess.run(
+        (str(env.python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"),
+        capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+    pip = subprocess.run(
+        (sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--disable-pip-version-check",
+         "--target", purelib, f"pytest=={spec}"), capture_output=True, text=True, timeout=300)
+    assert pip.returncode == 0, f"pip could not install pytest=={spec}:\n{pip.stdout}{pip.stderr}"
+    env.share_site_packages()
+    probe = subprocess.run((str(env.python), "-c", "import pytest; print(pytest.__version__)"),
+                           capture_output=True, text=True, check=True, timeout=60)
+    assert probe.stdout.startswith(spec.rstrip("*")), probe.stdout
+    return str(env.python)
+
+
+def rerun(backend: Backend, python: str, *args: str) -> tuple[str, list[str]]:
+    """pytest (strict, with its cache) in the backend: its closing line and the items it ran;
+    in process when ``python`` is ``""``."""
+    argv = ("-p", "guardrails", "--guardrails-only", "--guardrails-mode=strict", "-v",
+            "-k", "version-ssot or legacy-examples", *args)
+    if python:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+        env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        proc = subprocess.run((python, "-m", "pytest", *argv), cwd=backend.path, env=env,
+                              capture_output=True, text=True, timeout=300, check=False)
+        lines = proc.stdout.splitlines()
+    else:
+        lines = backend.pytester.runpytest(*argv).stdout.lines
+    ran = [m.group(1) for ln in lines if (m := re.match(r"(pyproject\S*) (PASSED|FAILED)", ln))]
+    # the verbose line shows the id with "::" for its dots ("pyproject::toml::...")
+    ran = [r.replace("pyproject::toml", "pyproject.toml") for r in ran]
+    return lines[-1].strip("= "), ran
+
+
+def test_last_failed_reruns_exactly_the_failed_items(backend: Backend, pytest_python: str) -> None:
+    from tests.test_engine import LEGACY
+    from tests.test_engine import VIOLATIONS
+
+    backend.write(VIOLATIONS)
+    backend.write({"examples/Old.json": LEGACY}, in_schemas=True)
+    summary, ran = rerun(backend, pytest_python)
+    assert summary.startswith("2 failed, 1 passed"), summary
+    summary, ran = rerun(backend, pytest_python, "--lf")
+    assert summary.startswith("2 failed, 11 deselected"), summary
+    assert ran == list(RERUN)
+    summary, ran = rerun(backend, pytest_python, "--ff")
+    assert summary.startswith("2 failed, 1 passed"), summary
+    assert ran[:2] == list(RERUN)
+    # fixed: the failures clear from the cache
+    backend.write({"README.md": "---\nversion: 0.7.3\n---\n", "docs/guide.md": "---\nversion: 0.7.3\n---\n"})
+    backend.write({"examples/Old.json": "{}\n"}, in_schemas=True)
+    summary, _ = rerun(backend, pytest_python, "--lf")
+    assert summary.startswith("2 passed"), summary
+    cache = json.loads((backend.path / ".pytest_cache/v/cache/lastfailed").read_text())
+    assert not any(k.startswith("pyproject.toml::") for k in cache), cache
