@@ -392,5 +392,5 @@ def test_python_key_is_validated_and_never_a_tracked_file(backend: Backend) -> N
     (backend.path / "bin" / "py").chmod(0o755)
     result = backend.run("--guardrails-only", "-k", "pyright and not schemas", "-rs")
     result.stdout.fnmatch_lines([
-        "SKIPPED [[]1[]] pyproject.toml:1: pyright: cannot run: python = 'bin/py' is a file "
+        "SKIPPED [[]1[]] pyproject.toml:10: pyright: cannot run: python = 'bin/py' is a file "
         "tracked by git: pyright would run what a commit put there; how to fix: *"])
