@@ -1,4 +1,5 @@
-"""What the controller prints after the run: warn-mode findings, GitHub annotations, the table.
+"""The controller's stream of outcomes, and what it prints after the run: warn-mode findings and
+the table (other outputs read the same rows: ``pytest_guardrails.outputs``).
 
 Outcomes travel from xdist workers as a plain dict on the report (``report.guardrail``), which
 pytest's report serialisation carries like any other report attribute.
@@ -6,15 +7,14 @@ pytest's report serialisation carries like any other report attribute.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from dataclasses import dataclass
-import os
 from typing import TYPE_CHECKING
 from typing import Any
 
 import pytest
 
-from pytest_guardrails import escape
 from pytest_guardrails.api import Finding
 
 if TYPE_CHECKING:
@@ -78,26 +78,32 @@ def _word(report: pytest.TestReport) -> str:
     return report.outcome
 
 
-def annotation(level: str, title: str, finding: Finding) -> str:
-    """A GitHub Actions workflow command for one finding."""
-    props: list[str] = []
-    if finding.path:
-        props.append(f"file={escape.prop(finding.path)}")
-        if finding.line:
-            props.append(f"line={finding.line}")
-        if finding.col:
-            props.append(f"col={finding.col}")
-    props.append(f"title={escape.prop(title)}")
-    text = f"{finding.code} {finding.message}" if finding.code else finding.message
-    return f"::{level} {','.join(props)}::{escape.data(text)}"
+#: (node id, outcome, pytest's word for it: passed / failed / xfailed / skipped)
+Row = tuple[str, Outcome, str]
+
+
+def table(rows: Sequence[Row]) -> list[tuple[str, str, str, str, str]]:
+    """The summary table by node id: guardrail, target, word, finding count (or -), note."""
+    out: list[tuple[str, str, str, str, str]] = []
+    for _, o, word in sorted(rows, key=lambda r: r[0]):
+        count = str(len([f for f in o.findings if not f.error])) if o.status in (
+            "findings", "error") else "-"
+        note = f"  ({o.reason})" if o.status in ("cannot-run", "not-applicable", "skipped") else ""
+        out.append((o.guardrail, o.target, word, count, note))
+    return out
 
 
 class Reporter:
     def __init__(self, project: Project) -> None:
         self.project = project
-        self.rows: list[tuple[str, Outcome, str]] = []  # (nodeid, outcome, pytest word)
+        self.rows: list[Row] = []
+        #: failed test calls of any kind (what pytest-github-actions-annotate-failures annotates)
+        self.failed_calls = 0
 
     def add(self, report: pytest.TestReport) -> None:
+        word: str = report.outcome  # pytest-rerunfailures adds "rerun"
+        if report.when == "call" and word in ("failed", "rerun"):
+            self.failed_calls += 1
         data = getattr(report, "guardrail", None)
         if isinstance(data, dict):
             outcome = Outcome.from_dict(data)  # pyright: ignore[reportUnknownArgumentType]
@@ -107,20 +113,14 @@ class Reporter:
         if not self.rows:
             return
         self._warnings(tr, verbose)
-        if os.environ.get("GITHUB_ACTIONS") == "true":
-            for line in self._annotations():
-                tr.write_line(line)
         tr.write_sep("=", "guardrails")
         width_g = max(len("guardrail"), *(len(o.guardrail) for _, o, _ in self.rows))
         width_t = max(len("target"), *(len(o.target) for _, o, _ in self.rows))
         tr.write_line(f"{'guardrail':<{width_g}}  {'target':<{width_t}}  {'outcome':<8}  findings")
-        for _, o, word in sorted(self.rows, key=lambda r: r[0]):
-            count = str(len([f for f in o.findings if not f.error])) if o.status in (
-                "findings", "error") else "-"
-            note = f"  ({o.reason})" if o.status in ("cannot-run", "not-applicable", "skipped") else ""
+        for guardrail, target, word, count, note in table(self.rows):
             markup = {"passed": {"green": True}, "failed": {"red": True, "bold": True},
                       "xfailed": {"yellow": True}, "skipped": {"yellow": True}}.get(word, {})
-            tr.write(f"{o.guardrail:<{width_g}}  {o.target:<{width_t}}  ")
+            tr.write(f"{guardrail:<{width_g}}  {target:<{width_t}}  ")
             tr.write(f"{word:<8}", **markup)
             tr.write_line(f"  {count}{note}")
 
@@ -138,16 +138,3 @@ class Reporter:
             tr.write_line(f"{nodeid}: {summary}", yellow=True)
             for line in [*body, *tail]:
                 tr.write_line(f"    {line}")
-
-    def _annotations(self) -> list[str]:
-        out: list[str] = []
-        for _, o, word in self.rows:
-            if word not in ("failed", "xfailed"):
-                continue
-            level = "error" if word == "failed" else "warning"
-            title = o.guardrail if o.target == "." else f"{o.guardrail}[{o.target}]"
-            if o.findings:
-                out.extend(annotation(level, title, f) for f in o.findings)
-            else:
-                out.append(annotation(level, title, Finding(o.reason or o.text.split("\n")[0])))
-        return out

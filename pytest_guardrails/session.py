@@ -237,8 +237,22 @@ class GuardrailsSession:
                     lines.append(f"guardrails: {line}")
         return lines
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.is_worker:
+            return  # outputs read the controller's rows
+        from pytest_guardrails.outputs import github
+
+        if self.config.getoption("no_summary", False) or not self.config.pluginmanager.has_plugin(
+                "terminalreporter"):
+            github.annotate(self.config, self.reporter, fresh_line=True)  # no terminal summary
+        github.summarise(self.reporter)
+
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if not self.is_worker:
+            from pytest_guardrails.outputs import github
+
+            github.annotate(self.config, self.reporter)
             self.reporter.summary(terminalreporter, verbose=self.config.get_verbosity() > 0)
 
 

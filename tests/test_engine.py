@@ -218,10 +218,10 @@ def test_github_annotations(dirty: Backend, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     warn = run(dirty)
     warn.stdout.fnmatch_lines([
-        "::warning file=README.md,line=2,title=version-ssot[[]libs/schemas[]]::"
-        "version '0.7.2' != '0.7.3' (libs/schemas/version.json schemaVersion)",
         "::warning file=libs/schemas/examples/Old.json,line=3,title=legacy-examples[[]libs/schemas[]]::"
         "/meta_info/description: Auto-converted from legacy bundle",
+        "::warning file=README.md,line=2,title=version-ssot[[]libs/schemas[]]::"
+        "version '0.7.2' != '0.7.3' (libs/schemas/version.json schemaVersion)",
     ])
     strict = run(dirty, "--guardrails-mode=strict")
     strict.stdout.fnmatch_lines(["::error file=docs/guide.md,line=3,title=version-ssot*"])
