@@ -32,6 +32,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Run every guardrail again instead of reusing results whose inputs did not change "
         "(kept in pytest's cache; see docs/cache.md)",
     )
+    group.addoption(
+        "--guardrails-sarif", metavar="FILE", default=None,
+        help="Write the guardrails' findings to FILE as SARIF 2.1.0 (for code scanning)",
+    )
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -69,6 +73,10 @@ def enabled(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
     if not enabled(config):
+        if config.getoption("guardrails_sarif"):
+            raise pytest.UsageError(
+                "--guardrails-sarif writes the guardrails' findings; add --guardrails or "
+                "--guardrails-only to run them")
         return
     from pytest_guardrails.session import GuardrailsSession
 

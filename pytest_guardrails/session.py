@@ -126,6 +126,11 @@ class GuardrailsSession:
                 resolve_mode(config, settings, g.name, settings.table(g.name).get("mode"))
         except ConfigError as err:
             raise pytest.UsageError(format_error(anchor, root, err)) from None
+        sarif_file: str | None = config.getoption("guardrails_sarif")
+        if sarif_file and not hasattr(config, "workerinput"):
+            from pytest_guardrails.outputs import sarif
+
+            sarif.check_path(config.invocation_params.dir / sarif_file)
         session = cls(config, project, guardrails)
         session._set_args()
         if is_enabled(config):
@@ -247,6 +252,19 @@ class GuardrailsSession:
                 "terminalreporter"):
             github.annotate(self.config, self.reporter, fresh_line=True)  # no terminal summary
         github.summarise(self.reporter)
+        sarif_file: str | None = self.config.getoption("guardrails_sarif")
+        if sarif_file:
+            from pytest_guardrails.outputs import sarif
+
+            try:
+                sarif.emit(self.config.invocation_params.dir / sarif_file, self.reporter,
+                           self.guardrails, exitstatus=session.exitstatus)
+            except OSError as exc:
+                tr = self.config.pluginmanager.get_plugin("terminalreporter")
+                if tr is not None:
+                    tr.write_line(f"guardrails: cannot write --guardrails-sarif={sarif_file}: {exc}",
+                                  red=True)
+                session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if not self.is_worker:
