@@ -338,6 +338,10 @@ class GuardrailItem(pytest.Item):
         self.mode = mode
         self.cache_lookup = Lookup()
         self.add_marker("guardrail")
+        bound = item_timeout(self.config, settings) if self.config.pluginmanager.hasplugin(
+            "timeout") else None
+        if bound is not None:
+            self.add_marker(pytest.mark.timeout(bound))
         self.user_properties.extend(
             [("guardrail", guardrail.name), ("target", target.label), ("mode", mode)])
         waivers = self.project.settings.ignore
@@ -468,6 +472,45 @@ def clean_finding(f: Finding) -> Finding:
     return dataclasses.replace(
         f, message=escape.line(f.message), path=None if f.path is None else escape.line(f.path),
         code=None if f.code is None else escape.line(f.code))
+
+
+#: seconds pytest-timeout gives an item whose guardrail has no ``timeout`` key of its own
+ITEM_TIMEOUT = 600.0
+
+
+def _project_timeout(config: pytest.Config) -> float:
+    """pytest-timeout's configured timeout (``--timeout``, ``PYTEST_TIMEOUT``, ini), 0 if none."""
+    value: Any = config.getoption("timeout", None)
+    if value is None:
+        value = os.environ.get("PYTEST_TIMEOUT") or None
+    if value is None:
+        try:
+            value = config.getini("timeout")
+        except ValueError:
+            return 0.0
+    try:
+        return max(float(value), 0.0) if value not in (None, "") else 0.0
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def item_timeout(config: pytest.Config, settings: Mapping[str, Any]) -> float | None:
+    """The pytest-timeout bound of a guardrail item, when the project sets a timeout at all.
+
+    A project's ``timeout`` is sized for its unit tests (often 1-10 s) and would fail a
+    warn-mode item that runs pyright. The item's own bound is the tool's ``timeout`` (which
+    the item reports as an error, xfailed in warn mode) with room to stop the tool and report
+    it, so the tool's timeout always fires first; a larger project timeout is kept.
+    """
+    project = _project_timeout(config)
+    if not project:
+        return None
+    tool = settings.get("timeout")
+    if isinstance(tool, (int, float)) and not isinstance(tool, bool) and tool > 0:
+        own = float(tool) * 1.1 + 30
+    else:
+        own = ITEM_TIMEOUT
+    return max(own, project)
 
 
 def _plural(noun: str) -> str:
