@@ -35,6 +35,8 @@ GLOBAL_OPTIONS: dict[str, Option] = {
     "submodules": Option("auto-or-paths", "auto",
                          '`"auto"` (every path in `.gitmodules`) or a list of submodule paths'),
     "exclude": Option("globs", (), "extra globs (repo-relative) that no scanning guardrail reads"),
+    "junit-properties": Option("bool", True, "each JUnit testcase carries `<properties>` "
+                               "(guardrail, target, mode, findings, tool version)"),
 }
 #: tables handled by the engine itself rather than by one guardrail
 SPECIAL_TABLES = ("ignore", "forbid")
@@ -51,6 +53,8 @@ class Settings:
     exclude: tuple[str, ...]
     ignore: Mapping[str, str]
     tables: Mapping[str, Mapping[str, Any]]
+    #: JUnit testcases carry <properties> (``junit-properties``)
+    junit_properties: bool = True
 
     def table(self, guardrail_id: str) -> Mapping[str, Any]:
         return self.tables.get(guardrail_id, {})
@@ -139,6 +143,7 @@ def validate(
         exclude=top["exclude"],
         ignore=ignore,
         tables=tables,
+        junit_properties=top["junit-properties"],
     )
 
 

@@ -139,6 +139,10 @@ class GuardrailsSession:
         from pytest_guardrails._xdist import XdistOrder
 
         config.pluginmanager.register(XdistOrder(_is_slow), XdistOrder.NAME)
+        if config.getoption("xmlpath", None) and not session.is_worker:
+            from pytest_guardrails.outputs.junit import JUnitOutput
+
+            config.pluginmanager.register(JUnitOutput(config), JUnitOutput.NAME)
         return session
 
     def _set_args(self) -> None:
@@ -209,6 +213,8 @@ class GuardrailsSession:
         report = yield
         if not isinstance(item, GuardrailItem):
             return report
+        if not self.project.settings.junit_properties:
+            report.user_properties = []
         outcome = item.stash.get(outcome_key, None)
         decided = report.when == "call" or (report.skipped and report.when == "setup")
         if decided:
