@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 import re
 import sys
@@ -22,6 +23,8 @@ from pytest_guardrails.options import Option
 from pytest_guardrails.options import as_table
 from pytest_guardrails.options import convert_table
 from pytest_guardrails.options import did_you_mean
+import pytest_guardrails.waivers as waivers
+from pytest_guardrails.waivers import Waiver
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -37,6 +40,9 @@ GLOBAL_OPTIONS: dict[str, Option] = {
     "exclude": Option("globs", (), "extra globs (repo-relative) that no scanning guardrail reads"),
     "junit-properties": Option("bool", True, "each JUnit testcase carries `<properties>` "
                                "(guardrail, target, mode, findings, tool version)"),
+    "baseline": Option("path", "guardrails-baseline.json",
+                       "the baseline file (repo-relative), read when present, written by "
+                       "`--guardrails-baseline-write`"),
 }
 #: tables handled by the engine itself rather than by one guardrail
 SPECIAL_TABLES = ("ignore", "forbid")
@@ -55,6 +61,9 @@ class Settings:
     tables: Mapping[str, Mapping[str, Any]]
     #: JUnit testcases carry <properties> (``junit-properties``)
     junit_properties: bool = True
+    #: the waivers of ``ignore``, with their ``until`` dates
+    waivers: Mapping[str, Waiver] = field(default_factory=lambda: {})
+    baseline: str = "guardrails-baseline.json"
 
     def table(self, guardrail_id: str) -> Mapping[str, Any]:
         return self.tables.get(guardrail_id, {})
@@ -85,13 +94,13 @@ def split_waiver_key(key: str) -> tuple[str, str | None]:
     return m.group(1), m.group(2)
 
 
-def _validate_ignore(raw: Any, ids: Sequence[str], targets: Sequence[str]) -> dict[str, str]:
+def _validate_ignore(raw: Any, ids: Sequence[str], targets: Sequence[str]) -> dict[str, Waiver]:
     key = f"{PREFIX}.ignore"
     table = as_table(raw)
     if table is None:
         raise ConfigError(key, f"{key}: expected a table of id = \"reason\"")
-    out: dict[str, str] = {}
-    for waiver, reason in table.items():
+    out: dict[str, Waiver] = {}
+    for waiver, value in table.items():
         dotted = f'{key}."{waiver}"'
         gid, target = split_waiver_key(waiver)
         if gid not in ids:
@@ -100,9 +109,7 @@ def _validate_ignore(raw: Any, ids: Sequence[str], targets: Sequence[str]) -> di
             raise ConfigError(
                 dotted, f"{dotted}: unknown target {target!r} (targets: {', '.join(targets)})"
                 + did_you_mean(target, targets))
-        if not isinstance(reason, str) or not reason.strip():
-            raise ConfigError(dotted, f"{dotted}: a waiver needs a reason: \"{waiver}\" = \"why\"")
-        out[waiver] = reason.strip()
+        out[waiver] = waivers.parse(dotted, waiver, value)
     return out
 
 
@@ -141,9 +148,11 @@ def validate(
         mode=top["mode"],
         submodules=submodules,
         exclude=top["exclude"],
-        ignore=ignore,
+        ignore={k: w.reason for k, w in ignore.items()},
         tables=tables,
         junit_properties=top["junit-properties"],
+        waivers=ignore,
+        baseline=top["baseline"],
     )
 
 

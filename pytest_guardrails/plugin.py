@@ -36,6 +36,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--guardrails-sarif", metavar="FILE", default=None,
         help="Write the guardrails' findings to FILE as SARIF 2.1.0 (for code scanning)",
     )
+    group.addoption(
+        "--guardrails-baseline-write", action="store_true", default=False,
+        help="Write every current finding to the baseline file (guardrails-baseline.json or "
+        "[tool.guardrails] baseline); known findings then no longer count",
+    )
+    group.addoption(
+        "--guardrails-baseline-against", metavar="REF", default=None,
+        help="Add the item baseline-growth: fails when the baseline has entries that the baseline "
+        "at the merge-base of REF and HEAD lacks",
+    )
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:

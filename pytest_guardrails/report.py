@@ -37,16 +37,22 @@ class Outcome:
     findings: tuple[Finding, ...] = ()
     tool: str | None = None
     text: str = ""
+    #: findings the baseline accepts (not counted in ``findings``)
+    known: tuple[Finding, ...] = ()
+    #: baselined findings of this item that are gone
+    stale: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["findings"] = [asdict(f) for f in self.findings]
+        d["known"] = [asdict(f) for f in self.known]
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Outcome:
         findings = tuple(Finding(**f) for f in d.get("findings", ()))
-        fields: dict[str, Any] = {**d, "findings": findings}
+        known = tuple(Finding(**f) for f in d.get("known", ()))
+        fields: dict[str, Any] = {**d, "findings": findings, "known": known}
         return cls(**fields)
 
 
@@ -116,13 +122,20 @@ class Reporter:
         tr.write_sep("=", "guardrails")
         width_g = max(len("guardrail"), *(len(o.guardrail) for _, o, _ in self.rows))
         width_t = max(len("target"), *(len(o.target) for _, o, _ in self.rows))
-        tr.write_line(f"{'guardrail':<{width_g}}  {'target':<{width_t}}  {'outcome':<8}  findings")
-        for guardrail, target, word, count, note in table(self.rows):
+        # the known column: findings the baseline accepts (shown when a baseline is in use)
+        with_known = any(o.known or o.stale for _, o, _ in self.rows)
+        tr.write_line(f"{'guardrail':<{width_g}}  {'target':<{width_t}}  {'outcome':<8}  findings"
+                      + ("  known" if with_known else ""))
+        ordered = sorted(self.rows, key=lambda r: r[0])
+        for (guardrail, target, word, count, note), (_, o, _) in zip(table(self.rows), ordered):
+            known = str(len(o.known)) if o.known or o.stale else "-"
+            if o.stale:
+                note += f"  ({o.stale} stale)"
             markup = {"passed": {"green": True}, "failed": {"red": True, "bold": True},
                       "xfailed": {"yellow": True}, "skipped": {"yellow": True}}.get(word, {})
             tr.write(f"{guardrail:<{width_g}}  {target:<{width_t}}  ")
             tr.write(f"{word:<8}", **markup)
-            tr.write_line(f"  {count}{note}")
+            tr.write_line(f"  {count:<8}  {known}{note}" if with_known else f"  {count}{note}")
 
     def _warnings(self, tr: pytest.TerminalReporter, verbose: bool) -> None:
         shown = [(n, o) for n, o, w in self.rows if w == "xfailed" and o.text]

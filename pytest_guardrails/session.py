@@ -19,25 +19,30 @@ from typing import Callable
 import pytest
 
 from pytest_guardrails import escape
-from pytest_guardrails import fingerprint
 from pytest_guardrails.api import CannotRun
 from pytest_guardrails.api import Finding
 from pytest_guardrails.api import Guardrail
 from pytest_guardrails.api import GuardrailError
 from pytest_guardrails.api import NotApplicable
 from pytest_guardrails.api import Run
+import pytest_guardrails.baseline as baseline_mod
 from pytest_guardrails.cache import CachePlugin
 from pytest_guardrails.cache import Lookup
 from pytest_guardrails.cache import ResultCache
 from pytest_guardrails.cache import cached_check
 from pytest_guardrails.cache import is_enabled
+from pytest_guardrails.config import PREFIX
 from pytest_guardrails.config import Settings
 from pytest_guardrails.config import format_error
 from pytest_guardrails.config import read_pyproject
+from pytest_guardrails.config import split_waiver_key
 from pytest_guardrails.config import table_line
 from pytest_guardrails.config import validate
+import pytest_guardrails.debt as debt
+import pytest_guardrails.fingerprint as fingerprint
 from pytest_guardrails.guardrails import assemble
 from pytest_guardrails.options import ConfigError
+import pytest_guardrails.outputs.baseline as baseline_out
 from pytest_guardrails.plugin import addresses_anchor
 from pytest_guardrails.plugin import anchor_of
 from pytest_guardrails.project import Project
@@ -45,6 +50,7 @@ from pytest_guardrails.project import Target
 from pytest_guardrails.report import Outcome
 from pytest_guardrails.report import Reporter
 from pytest_guardrails.report import ide_message
+import pytest_guardrails.waivers as waivers_mod
 
 TRUE = ("1", "true", "yes", "on", "strict")
 FALSE = ("0", "false", "no", "off", "warn")
@@ -92,6 +98,24 @@ def targets_for(guardrail: Guardrail, project: Project, settings: Mapping[str, A
     return guardrail.scope(project, settings)
 
 
+def all_items(project: Project, guardrails: Sequence[Guardrail]) -> set[tuple[str, str]]:
+    """(guardrail, target label) of every item the project has, whatever -k/-m select."""
+    return {(g.name, t.label) for g in guardrails
+            for t in targets_for(g, project, project.settings.table(g.name))}
+
+
+def check_waivers(settings: Settings, items: set[tuple[str, str]]) -> None:
+    """A waiver must name an item the project has (selected by this run or not)."""
+    for key in settings.waivers:
+        gid, target = split_waiver_key(key)
+        if not any(g == gid and (not target or t == target) for g, t in items):
+            there = sorted(t for g, t in items if g == gid)
+            raise ConfigError(
+                f'{PREFIX}.ignore."{key}"',
+                f'{PREFIX}.ignore."{key}": waives no item: {gid} has '
+                + (f"items for {', '.join(there)}" if there else "no items in this repository"))
+
+
 class GuardrailsSession:
     """Registered as ``guardrails-session`` when guardrails are enabled."""
 
@@ -105,6 +129,19 @@ class GuardrailsSession:
         self.reporter = Reporter(project)
         self.is_worker = hasattr(config, "workerinput")
         self.cache: ResultCache | None = None
+        self.baseline = baseline_mod.Baseline(project.settings.baseline, {}, exists=False)
+        #: (guardrail, target label) of every item the project has, selected or not
+        self.items: set[tuple[str, str]] = set()
+        self.write_baseline: bool = bool(config.getoption("guardrails_baseline_write"))
+        self.wrote: str | None = None
+        self._known = functools.lru_cache(maxsize=None)(self._known_for)
+
+    def _known_for(self, guardrail: str, target: str) -> dict[str, int]:
+        return self.baseline.by_item().get((guardrail, target), {}) if self.baseline.exists else {}
+
+    def known(self, guardrail: str, target: str) -> dict[str, int] | None:
+        """The item's baseline counts; None when there is no baseline file."""
+        return self._known(guardrail, target) if self.baseline.exists else None
 
     @classmethod
     def create(cls, config: pytest.Config) -> GuardrailsSession:
@@ -120,10 +157,15 @@ class GuardrailsSession:
             results: list[Sequence[Guardrail]] = config.hook.pytest_guardrails_register(config=config)
             plugins = [("pytest_guardrails_register", list(r)) for r in results]
             guardrails = assemble(raw, plugins)
+            against: str | None = config.getoption("guardrails_baseline_against")
+            if against is not None:
+                guardrails = [*guardrails, baseline_mod.growth_guardrail(against)]
             settings = validate(anchor, raw, guardrails)
             project = Project(root, settings, settings.submodules)
             for g in guardrails:
                 resolve_mode(config, settings, g.name, settings.table(g.name).get("mode"))
+            items = all_items(project, guardrails)
+            check_waivers(settings, items)
         except ConfigError as err:
             raise pytest.UsageError(format_error(anchor, root, err)) from None
         sarif_file: str | None = config.getoption("guardrails_sarif")
@@ -131,7 +173,13 @@ class GuardrailsSession:
             from pytest_guardrails.outputs import sarif
 
             sarif.check_path(config.invocation_params.dir / sarif_file)
+        try:
+            baseline = baseline_mod.load(root, settings.baseline)
+        except baseline_mod.BaselineError as err:
+            raise pytest.UsageError(f"guardrails: {err}") from None
         session = cls(config, project, guardrails)
+        session.baseline = baseline
+        session.items = items
         session._set_args()
         if is_enabled(config):
             session.cache = ResultCache(config, project)
@@ -252,6 +300,8 @@ class GuardrailsSession:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.is_worker:
             return  # outputs read the controller's rows
+        if self.write_baseline:
+            self._write_baseline(session)
         from pytest_guardrails.outputs import github
 
         if self.config.getoption("no_summary", False) or not self.config.pluginmanager.has_plugin(
@@ -278,6 +328,19 @@ class GuardrailsSession:
 
             github.annotate(self.config, self.reporter)
             self.reporter.summary(terminalreporter, verbose=self.config.get_verbosity() > 0)
+            if self.wrote:
+                terminalreporter.write_line(self.wrote)
+
+    def _write_baseline(self, session: pytest.Session) -> None:
+        """--guardrails-baseline-write, on the controller, before the terminal summary."""
+        if session.exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR,
+                                  pytest.ExitCode.USAGE_ERROR) or not self.reporter.rows:
+            return
+        try:
+            self.wrote = baseline_out.write(self.project, self.baseline, self.reporter.rows, self.items)
+        except (OSError, baseline_mod.BaselineError) as exc:
+            self.wrote = f"guardrails: could not write the baseline {self.baseline.rel}: {exc}"
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def _header(header: Callable[..., str | None], project: Project) -> str | None:
@@ -350,10 +413,16 @@ class GuardrailItem(pytest.Item):
             self.add_marker(pytest.mark.timeout(bound))
         self.user_properties.extend(
             [("guardrail", guardrail.name), ("target", target.label), ("mode", mode)])
-        waivers = self.project.settings.ignore
+        #: the waiver that no longer waives this item ("waiver ... expired on <date>")
+        self.expired: str | None = None
+        waivers = self.project.settings.waivers
         for key in (f"{guardrail.name}[{target.label}]", guardrail.name):
             if key in waivers:
-                self.add_marker(pytest.mark.skip(reason=f"waived ({key}): {waivers[key]}"))
+                waiver = waivers[key]
+                if waiver.expired(waivers_mod.today()):
+                    self.expired = (f"waiver {key!r} expired on {waiver.until}: {waiver.reason}")
+                    continue
+                self.add_marker(pytest.mark.skip(reason=f"waived ({key}): {waiver.reason}"))
                 break
 
     @property
@@ -371,18 +440,22 @@ class GuardrailItem(pytest.Item):
         return self.mode == "strict"
 
     def outcome(self, status: str, *, reason: str = "", run: Run | None = None,
-                findings: Sequence[Finding] = (), text: str = "") -> Outcome:
+                findings: Sequence[Finding] = (), text: str = "", known: Sequence[Finding] = (),
+                stale: int = 0) -> Outcome:
         """The item's outcome, its repository text made inert (``escape``): it is what every
         output shows and what crosses to the xdist controller, so it must be valid UTF-8."""
         tool = run.tool if run else None
         return Outcome(
             guardrail=self.guardrail.name, target=escape.line(self.target.label), mode=self.mode,
             status=status, reason=escape.line(reason), findings=tuple(map(clean_finding, findings)),
-            tool=escape.line(tool) if tool is not None else None, text=escape.text(text))
+            tool=escape.line(tool) if tool is not None else None, text=escape.text(text),
+            known=tuple(map(clean_finding, known)), stale=stale)
+
 
     def _finish(self, outcome: Outcome) -> Outcome:
         self.stash[outcome_key] = outcome
-        if outcome.text and not (self.strict and outcome.status in ("findings", "error", "cannot-run")):
+        if outcome.text and not (self.strict and outcome.status in ("findings", "error", "cannot-run",
+                                                                    "stale")):
             # the item's own output: shown by IDEs (PyCharm's test console) and JUnit's
             # system-out, where an xfail or skip message alone would hide the findings; a
             # failure's message already carries them
@@ -390,8 +463,17 @@ class GuardrailItem(pytest.Item):
         self.user_properties.append(("findings", len(outcome.findings)))
         if self.cache_lookup.key is not None:
             self.user_properties.append(("cached", "true" if self.cache_lookup.hit else "false"))
+        plugin = self._plugin
+        if plugin.baseline.exists or plugin.write_baseline or outcome.known:
+            self.user_properties.append(("baselined", len(outcome.known)))
+        if outcome.stale:
+            self.user_properties.append(("stale", outcome.stale))
         if outcome.tool:
             self.user_properties.append(("tool_version", outcome.tool))
+        if self.expired:
+            self.user_properties.append(("waiver_expired", self.expired))
+            if self.expired not in outcome.text:
+                self.add_report_section("call", "stdout", self.expired)
         return outcome
 
     def runtest(self) -> None:
@@ -439,11 +521,34 @@ class GuardrailItem(pytest.Item):
         pytest.xfail(f"{self.name}: {outcome.reason}")
 
     def _report(self, run: Run, findings: Sequence[Finding]) -> None:
-        if not findings:
-            self._finish(self.outcome("passed", run=run))
-            return
         g = self.guardrail
-        findings = [clean_finding(f) for f in findings]
+        plugin = self._plugin
+        if g.name == baseline_mod.GROWTH:  # its findings are about the baseline itself
+            split = debt.Split(tuple(findings), (), 0)
+        else:
+            split = debt.split(findings, plugin.known(g.name, self.target.label),
+                               accept_all=plugin.write_baseline)
+        findings = [clean_finding(f) for f in split.new]
+        known, stale = split.known, split.stale
+        known_note = f"{len(known)} known (baseline)" if known else ""
+        shrink = f"shrink the baseline: `{baseline_mod.WRITE_COMMAND}`"
+        if not findings and not stale:
+            reason = "; ".join(x for x in (known_note, self.expired) if x)
+            self._finish(self.outcome("passed", reason=reason, run=run, known=known,
+                                      text=f"{self.name}: {reason}" if reason else ""))
+            return
+        stale_note = (f"the baseline is stale: {stale} known {g.noun if stale == 1 else _plural(g.noun)} "
+                      f"{'is' if stale == 1 else 'are'} gone")
+        if not findings:
+            summary = f"{self.name}: {stale_note}"
+            lines = [summary, *([known_note] if known_note else []), *run.notes,
+                     *([self.expired] if self.expired else []), f"how to fix: {shrink}"]
+            text = "\n".join(lines)
+            outcome = self._finish(self.outcome("stale", reason=summary, run=run, text=text,
+                                                known=known, stale=stale))
+            if self.strict:
+                pytest.fail(outcome.text, pytrace=False)
+            pytest.xfail(outcome.reason)
         errors = [f for f in findings if f.error]
         n = len(findings) - len(errors)
         noun = g.noun if n == 1 else _plural(g.noun)
@@ -452,14 +557,20 @@ class GuardrailItem(pytest.Item):
             summary = (f"{self.name}: error: {len(errors)} input"
                        f"{'s' if len(errors) != 1 else ''} could not be read"
                        + (f", {n} {noun}" if n else ""))
+        if known:
+            summary += f" (and {known_note})"
         lines = [summary, *(str(f) for f in findings), *run.notes]
+        if stale:
+            lines.append(f"{stale_note}: once the new ones are fixed, {shrink}")
+        if self.expired:
+            lines.append(self.expired)
         fix = run.fix if run.fix is not None else g.fix
         if fix:
             lines.append(f"how to fix: {fix}")
         text = "\n".join(lines)
         status = "error" if errors else "findings"
-        outcome = self._finish(
-            self.outcome(status, reason=summary, run=run, findings=findings, text=text))
+        outcome = self._finish(self.outcome(status, reason=summary, run=run, findings=findings,
+                                            text=text, known=known, stale=stale))
         if self.strict:
             pytest.fail(outcome.text, pytrace=False)
         pytest.xfail(outcome.reason)
