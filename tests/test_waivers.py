@@ -43,7 +43,8 @@ def test_expired_waiver_runs_the_item_and_says_so(stale_readme: Backend, until: 
     stale_readme.write({"README.md": "---\nversion: 0.7.3\n---\n"})
     result = run(stale_readme, "--guardrails-mode=strict")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["waiver 'version-ssot[[]libs/schemas[]]' expired on 2020-01-31: docs follow"])
+    result.stdout.fnmatch_lines(["version-ssot[[]libs/schemas[]]: waiver 'version-ssot[[]libs/schemas[]]' "
+                                 "expired on 2020-01-31: docs follow"])
 
 
 @pytest.mark.parametrize(("table", "message"), [
