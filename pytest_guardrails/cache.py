@@ -7,7 +7,7 @@ only when it computes the same key. The key (``key_of``) covers everything a res
 - the guardrail, the target and the item's settings (without ``mode``), the global ``exclude``
   and submodule list, this plugin's version and the running Python;
 - the guardrail's own fingerprint (``Guardrail.fingerprint``): tool versions, the environment a
-  tool reads, the installed distributions pyright resolves imports against (``fingerprints``);
+  tool reads, the installed distributions pyright resolves imports against (``toolstate``);
 - the content of every file it may read (``Guardrail.cache_inputs``): its target's Python files
   (``"python"``), all of its target's files (``"target"``) or every target's (``"repo"``), each as
   a git blob id: the index's for clean tracked files, hashed from the work tree for modified,
@@ -276,9 +276,9 @@ class ResultCache:
         self.store = config.cache if is_enabled(config) else None
         self._trees: dict[str, TreeState] = {}
         self._version: str | None = None
-        from pytest_guardrails import fingerprints
+        from pytest_guardrails import toolstate
 
-        fingerprints.reset()
+        toolstate.reset()
 
     def tree(self, target: Target) -> TreeState:
         if target.path not in self._trees:

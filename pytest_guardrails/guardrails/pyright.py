@@ -18,7 +18,7 @@ from typing import Any
 from typing import cast
 
 from pytest_guardrails import _process
-from pytest_guardrails import fingerprints
+from pytest_guardrails import toolstate
 from pytest_guardrails._process import as_int
 from pytest_guardrails._process import as_list
 from pytest_guardrails._process import dig
@@ -378,5 +378,5 @@ GUARDRAIL = Guardrail(
     header=header,
     slow=True,
     cache_inputs="repo",  # imports, extraPaths and extends reach anywhere in the repository
-    fingerprint=lambda run: fingerprints.pyright(run),
+    fingerprint=lambda run: toolstate.pyright(run),
 )

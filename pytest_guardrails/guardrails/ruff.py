@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from pytest_guardrails import _process
-from pytest_guardrails import fingerprints
+from pytest_guardrails import toolstate
 from pytest_guardrails._process import as_int
 from pytest_guardrails._process import as_list
 from pytest_guardrails._process import dig
@@ -124,5 +124,5 @@ GUARDRAIL = Guardrail(
         "its code in the target's own ruff settings",
     header=header,
     cache_inputs="repo",  # its config may extend a file anywhere in the repository
-    fingerprint=lambda run: fingerprints.ruff(run),
+    fingerprint=lambda run: toolstate.ruff(run),
 )
