@@ -193,8 +193,14 @@ def find_tool(name: str, install: str) -> str:
 
 def run_tool(name: str, argv: Sequence[str], *, cwd: Path, timeout: float,
              env: Mapping[str, str] | None = None, stdin: str | None = None) -> Result:
-    """``run`` for a guardrail's tool: a timeout or a failure to start is a ``GuardrailError``."""
+    """``run`` for a guardrail's tool: a timeout or a failure to start is a ``GuardrailError``.
+    A run of exactly this command started at session start (``early``) is taken instead."""
+    from pytest_guardrails import early
+
     try:
+        started = early.intercept(argv, cwd, env, stdin, timeout)
+        if started is not None:
+            return started
         return run(argv, cwd=cwd, timeout=timeout, env=env, stdin=stdin)
     except ProcessTimeout as exc:
         raise GuardrailError(

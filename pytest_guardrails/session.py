@@ -191,6 +191,10 @@ class GuardrailsSession:
             from pytest_guardrails.outputs.junit import JUnitOutput
 
             config.pluginmanager.register(JUnitOutput(config), JUnitOutput.NAME)
+        if any(g.slow for g in guardrails):
+            from pytest_guardrails.early import EarlyStart
+
+            config.pluginmanager.register(EarlyStart(session), EarlyStart.NAME)
         return session
 
     def _set_args(self) -> None:
@@ -251,6 +255,24 @@ class GuardrailsSession:
 
     def mode_of(self, guardrail: Guardrail, settings: Mapping[str, Any]) -> str:
         return resolve_mode(self.config, self.project.settings, guardrail.name, settings.get("mode"))
+
+    def planned(self) -> Iterator[tuple[str, Guardrail, Target, Mapping[str, Any], str]]:
+        """(item name, guardrail, target, settings, mode) of every item, in collection order."""
+        project = self.project
+        for g in self.guardrails:
+            settings = project.settings.table(g.name)
+            mode = self.mode_of(g, settings)
+            for target in targets_for(g, project, settings):
+                name = g.name if target.is_root else f"{g.name}[{escape.line(target.path)}]"
+                yield name, g, target, settings, mode
+
+    def waiver_of(self, guardrail: Guardrail, target: Target) -> tuple[str, str] | None:
+        """(waiver key, reason) when ``[tool.guardrails.ignore]`` waives this item."""
+        waivers = self.project.settings.waivers
+        for key in (f"{guardrail.name}[{target.label}]", guardrail.name):
+            if key in waivers and not waivers[key].expired(waivers_mod.today()):
+                return key, waivers[key].reason
+        return None
 
     # --- reporting ---------------------------------------------------------------------------
 
@@ -370,19 +392,13 @@ class GuardrailsFile(pytest.File):
         self.session_plugin = session_plugin
 
     def collect(self) -> Iterator[GuardrailItem]:
-        plugin = self.session_plugin
-        project = plugin.project
-        for g in plugin.guardrails:
-            settings = project.settings.table(g.name)
-            mode = plugin.mode_of(g, settings)
-            for target in targets_for(g, project, settings):
-                name = g.name if target.is_root else f"{g.name}[{escape.line(target.path)}]"
-                # the id as a string, which every pytest takes as is: pytest >= 9.2 parses it
-                # as "name[params]", the shape it reads back from the --lf cache; the id it
-                # derives from a bracketed name by default never matches that (--lf reran all)
-                yield GuardrailItem.from_parent(  # pyright: ignore[reportUnknownMemberType]
-                    self, name=name, nodeid=f"{self.nodeid}::{name}", guardrail=g, target=target,
-                    settings=settings, mode=mode, line=table_line(self.text, g.name, target.label))
+        for name, g, target, settings, mode in self.session_plugin.planned():
+            # the id as a string, which every pytest takes as is: pytest >= 9.2 parses it
+            # as "name[params]", the shape it reads back from the --lf cache; the id it
+            # derives from a bracketed name by default never matches that (--lf reran all)
+            yield GuardrailItem.from_parent(  # pyright: ignore[reportUnknownMemberType]
+                self, name=name, nodeid=f"{self.nodeid}::{name}", guardrail=g, target=target,
+                settings=settings, mode=mode, line=table_line(self.text, g.name, target.label))
 
     @functools.cached_property
     def text(self) -> str:

@@ -1,0 +1,293 @@
+"""Start the slow guardrails' tools (pyright) when the session starts, not when an item runs.
+
+Under pytest-xdist an item runs only once a worker has booted, imported the plugins and
+collected: on a small tree that is a quarter of pyright's own time. So the controller starts each
+slow tool at session start (before xdist starts its workers), in a process group of its own, with
+its output going to files in a temporary directory; the item that needs that exact command later
+(same argv, directory, environment and stdin) takes the finished output instead of starting the
+tool again. The item still parses it, so results are those of a run without xdist, and each tool
+still runs once per target.
+
+How the controller knows the command: it calls the guardrail's own ``check`` with tool runs
+*captured*: ``_process.run_tool`` raises ``Captured`` with the command instead of running it. A
+check that gets that far without a problem is started early; anything else (nothing to check, tool
+missing, cache hit, a selection that may not run the item) is left to the item, as without this.
+
+Nothing is left behind: the controller kills every process group it started that is still
+running when the session ends (also on Ctrl-C) and removes the directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+import hashlib
+import json
+import os
+from pathlib import Path
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from typing import TYPE_CHECKING
+from typing import Any
+
+import pytest
+
+from pytest_guardrails.api import Run
+
+if TYPE_CHECKING:
+    from pytest_guardrails._process import Result
+    from pytest_guardrails.session import GuardrailsSession
+
+#: seconds an item waits for an early run beyond the tool's own timeout (the controller kills
+#: the tool at its timeout; this only guards against a controller that died)
+GRACE = 30.0
+POLL = 0.02
+#: set by pytest and xdist in workers and during an item, read by no tool run with JSON output
+#: (PYTEST_* too); not part of what makes two commands the same
+SESSION_ENV = ("COLUMNS", "LINES")
+
+
+@dataclass(frozen=True)
+class Invocation:
+    argv: tuple[str, ...]
+    cwd: str
+    env: Mapping[str, str] | None
+    stdin: str | None
+    timeout: float
+
+    @property
+    def key(self) -> str:
+        env = None if self.env is None else sorted(
+            (k, v) for k, v in self.env.items() if not k.startswith("PYTEST_") and k not in SESSION_ENV)
+        text = json.dumps([self.argv, self.cwd, env, self.stdin], ensure_ascii=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Captured(BaseException):
+    """Raised by ``run_tool`` while capturing: the command a check would run (a BaseException,
+    so a check's ``except Exception`` cannot swallow it)."""
+
+    def __init__(self, invocation: Invocation) -> None:
+        super().__init__(invocation.argv[0])
+        self.invocation = invocation
+
+
+_capturing = threading.local()
+#: key -> the directory holding that run's ``out``, ``err`` and (when done) ``rc`` files
+_ready: dict[str, str] = {}
+
+
+def intercept(argv: Sequence[str], cwd: Path, env: Mapping[str, str] | None, stdin: str | None,
+              timeout: float) -> Result | None:
+    """Called by ``_process.run_tool`` first: raise ``Captured`` while capturing; the output of
+    an early run of exactly this command if there is one (each is taken once); else None."""
+    inv = Invocation(tuple(argv), str(cwd), env, stdin, timeout)
+    if getattr(_capturing, "on", False):
+        raise Captured(inv)
+    if not _ready:
+        return None
+    directory = _ready.pop(inv.key, None)
+    if directory is None:
+        return None
+    return _collect(inv, Path(directory))
+
+
+def _collect(inv: Invocation, directory: Path) -> Result:
+    from pytest_guardrails._process import ProcessTimeout
+    from pytest_guardrails._process import Result
+
+    rc = directory / "rc"
+    deadline = time.monotonic() + inv.timeout + GRACE
+    while not rc.exists():
+        if time.monotonic() > deadline:
+            raise ProcessTimeout(inv.argv, inv.timeout, "", "")
+        time.sleep(POLL)
+    status = rc.read_text(encoding="ascii").strip()
+    out = (directory / "out").read_bytes().decode("utf-8", "replace")
+    err = (directory / "err").read_bytes().decode("utf-8", "replace")
+    if status == "timeout":
+        raise ProcessTimeout(inv.argv, inv.timeout, out, err)
+    if status.startswith("oserror:"):
+        raise OSError(status[len("oserror:"):])
+    return Result(inv.argv, int(status), out, err)
+
+
+class _Job:
+    """One tool run started early, watched by a thread that enforces its timeout and writes
+    ``rc`` (atomically) when it ends."""
+
+    def __init__(self, inv: Invocation, directory: Path) -> None:
+        self.inv = inv
+        self.directory = directory
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.thread = threading.Thread(target=self._watch, name="guardrails-early", daemon=True)
+
+    def start(self) -> None:
+        posix = os.name == "posix"
+        with open(self.directory / "out", "wb") as out, open(self.directory / "err", "wb") as err:
+            try:
+                self.proc = subprocess.Popen(
+                    list(self.inv.argv), cwd=self.inv.cwd,
+                    env=dict(self.inv.env) if self.inv.env is not None else None,
+                    stdin=subprocess.PIPE if self.inv.stdin is not None else subprocess.DEVNULL,
+                    stdout=out, stderr=err, start_new_session=posix)
+            except OSError as exc:
+                self._done(f"oserror:{exc.strerror or exc}")
+                return
+        self.thread.start()
+
+    def _watch(self) -> None:
+        proc = self.proc
+        assert proc is not None
+        try:
+            if proc.stdin is not None:
+                try:
+                    proc.stdin.write((self.inv.stdin or "").encode("utf-8"))
+                    proc.stdin.close()
+                except OSError:  # it exited before reading: its exit code says why
+                    pass
+            proc.wait(timeout=self.inv.timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            proc.wait()
+            self._done("timeout")
+            return
+        self._done(str(proc.returncode))
+
+    def _done(self, status: str) -> None:
+        tmp = self.directory / "rc.tmp"
+        tmp.write_text(status, encoding="ascii")
+        os.replace(tmp, self.directory / "rc")
+
+    def kill(self) -> None:
+        proc = self.proc
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            if os.name == "posix":
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:
+                proc.kill()
+        except OSError:
+            pass
+
+
+def _selected(config: pytest.Config, anchor: Path) -> set[str] | bool:
+    """The item names this session runs: True for all, a set of names, or False when the
+    selection (``-k``, ``-m``, ``--lf``, ``--deselect``, collect-only, ...) may skip any."""
+    from pytest_guardrails.plugin import addresses_anchor
+
+    opt = config.option
+    if (getattr(opt, "keyword", "") or getattr(opt, "markexpr", "") or getattr(opt, "deselect", None)
+            or getattr(opt, "lf", False) or getattr(opt, "collectonly", False)
+            or getattr(opt, "setuponly", False) or getattr(opt, "setupplan", False)):
+        return False
+    names: set[str] = set()
+    invocation_dir = config.invocation_params.dir
+    for arg in map(str, config.args):
+        if not addresses_anchor(arg, invocation_dir, anchor):
+            if os.path.abspath(invocation_dir / arg.split("::", 1)[0]) in map(str, anchor.parents):
+                return True  # a directory holding the anchor
+            continue
+        parts = arg.split("::")
+        if len(parts) == 1:
+            return True
+        names.add(parts[1])
+    return names
+
+
+class EarlyStart:
+    """Registered as ``guardrails-early`` when a guardrail is ``slow``: starts those tools on
+    the controller, tells xdist workers where the output goes, and cleans up."""
+
+    NAME = "guardrails-early"
+
+    def __init__(self, plugin: GuardrailsSession) -> None:
+        self.plugin = plugin
+        self.config = plugin.config
+        self.jobs: list[_Job] = []
+        self.directory: Path | None = None
+        workerinput: dict[str, Any] = getattr(self.config, "workerinput", {})
+        _ready.clear()
+        _ready.update(workerinput.get("guardrails_early", {}))
+
+    @pytest.hookimpl(tryfirst=True)  # before xdist starts its workers
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if hasattr(self.config, "workerinput"):
+            return
+        selected = _selected(self.config, self.plugin.anchor)
+        if selected is False:
+            return
+        for name, g, target, settings, _mode in self.plugin.planned():
+            if not g.slow or self.plugin.waiver_of(g, target) is not None:
+                continue
+            if selected is not True and name not in selected:
+                continue
+            run = Run(guardrail=g, target=target, project=self.plugin.project, settings=settings)
+            if self._cached(run, name):
+                continue
+            inv = self._capture(run)
+            if inv is not None:
+                self._start(inv)
+
+    def _cached(self, run: Run, name: str) -> bool:
+        cache = self.plugin.cache
+        if cache is None:
+            return False
+        try:
+            key = cache.key_of(run)
+        except Exception:  # the item computes it again and decides
+            return False
+        return key is not None and cache.get(name, key) is not None
+
+    @staticmethod
+    def _capture(run: Run) -> Invocation | None:
+        _capturing.on = True
+        try:
+            list(run.guardrail.check(run))
+        except Captured as captured:
+            return captured.invocation
+        except Exception:  # not applicable, cannot run, ...: the item says so itself
+            return None
+        finally:
+            _capturing.on = False
+        return None  # it ran no tool
+
+    def _start(self, inv: Invocation) -> None:
+        if inv.key in _ready:
+            return
+        if self.directory is None:
+            self.directory = Path(tempfile.mkdtemp(prefix="pytest-guardrails-"))
+        job_dir = self.directory / str(len(self.jobs))
+        job_dir.mkdir()
+        job = _Job(inv, job_dir)
+        self.jobs.append(job)
+        job.start()
+        _ready[inv.key] = str(job_dir)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:  # xdist.workermanage.WorkerController
+        node.workerinput["guardrails_early"] = dict(_ready)
+
+    def pytest_sessionfinish(self) -> None:
+        self.close()
+
+    def pytest_unconfigure(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Kill what still runs (a deselected or interrupted item's tool), remove the files."""
+        for job in self.jobs:
+            job.kill()
+            if job.thread.is_alive():
+                job.thread.join(timeout=10)
+        self.jobs.clear()
+        _ready.clear()
+        if self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self.directory = None

@@ -1,0 +1,138 @@
+"""pyright starts on the controller at session start (before xdist's workers boot); the item
+that needs it takes its output. Same results as -n 0, once per target, nothing left behind."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import Backend
+from tests import test_ruff
+from tests.test_ruff import Env
+from tests.test_ruff import junit
+from tests.test_ruff import pyright_exe
+from tests.test_ruff import ruff_exe
+from tests.test_ruff import with_violations
+
+venv = test_ruff.venv
+
+
+@pytest.fixture
+def typed(backend: Backend) -> Backend:
+    return with_violations(backend, {"python/src/synesthetic_schemas/bad.py": "n: int = 'x'\n"})
+
+
+def popen(env: Env, backend: Backend, *args: str) -> subprocess.Popen[str]:
+    """pytest --guardrails-only in ``backend`` by the venv's python, without blocking."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    argv = [str(env.python), "-m", "pytest", "-p", "guardrails", "-p", "no:cacheprovider",
+            "--guardrails-only", *args]
+    if "-n" in args:
+        argv[3:3] = ["-p", "xdist"]
+    return subprocess.Popen(argv, cwd=backend.path, env=environ, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def logging_wrappers(env: Env, log: Path) -> None:
+    """ruff and pyright that log (tool, parent pid, cwd) before running the real ones."""
+    for name, real in (("ruff", ruff_exe()), ("pyright", pyright_exe())):
+        env.script(name, f'printf "%s\\t%s\\t%s\\t%s\\n" {name} "$PPID" "$PWD" "$*" >> {log}\n'
+                         f'exec {real} "$@"')
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("workers", ["2", "0"])
+def test_pyright_starts_on_the_controller_once_per_target(typed: Backend, venv: Env,
+                                                          tmp_path: Path, workers: str) -> None:
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("reads /proc")
+    log = tmp_path / "calls.log"
+    logging_wrappers(venv, log)
+    before = typed.state()
+    xml = tmp_path / "junit.xml"
+    proc = popen(venv, typed, "-n", workers, "-v", "--guardrails-mode=strict",
+                 f"--junitxml={xml}")
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 1, out
+    calls = [line.split("\t") for line in log.read_text().splitlines()]
+    runs = sorted((tool, cwd) for tool, _, cwd, args in calls if "--version" not in args)
+    root, schemas = str(typed.path), str(typed.schemas)
+    assert runs == [("pyright", root), ("pyright", schemas), ("ruff", root), ("ruff", schemas)]
+    # pyright's parent is the pytest process itself (the controller), ruff's a worker under -n 2
+    parents = {(tool, cwd): int(ppid) for tool, ppid, cwd, args in calls if "--version" not in args}
+    assert parents[("pyright", root)] == parents[("pyright", schemas)] == proc.pid
+    if workers == "2":
+        assert parents[("ruff", root)] != proc.pid
+    cases = junit(xml)
+    assert cases["pyright"].outcome == cases["pyright[libs/schemas]"].outcome == "failure"
+    assert "app/bad.py:3:10: reportAssignmentType" in cases["pyright"].text
+    assert "libs/schemas/python/src/synesthetic_schemas/bad.py:1:10: reportAssignmentType" in (
+        cases["pyright[libs/schemas]"].text)
+    assert typed.state() == before
+
+
+def test_same_results_with_and_without_xdist(typed: Backend, tmp_path: Path) -> None:
+    results = {}
+    for workers in ("0", "2"):
+        xml = tmp_path / f"junit-{workers}.xml"
+        result = typed.run("--guardrails-only", "-n", workers, "--guardrails-mode=strict",
+                           f"--junitxml={xml}")
+        assert result.ret == 1
+        results[workers] = {n: (c.outcome, c.message, c.text) for n, c in junit(xml).items()}
+    assert results["0"] == results["2"]
+    assert results["0"]["pyright"][0] == "failure"
+
+
+@pytest.mark.parametrize("how", ["interrupt", "session end"])
+def test_no_process_is_left_behind(typed: Backend, venv: Env, tmp_path: Path, how: str) -> None:
+    """Ctrl-C while pyright runs, or a session that ends (-x) before the item that needed it."""
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("reads /proc")
+    pids = tmp_path / "pids"
+    venv.script("pyright", f'echo $$ >> {pids}\nsleep 60 &\necho $! >> {pids}\nwait')
+    if how == "interrupt":
+        proc = popen(venv, typed, "-n", "2")
+        deadline = time.monotonic() + 120
+        while not (pids.exists() and len(pids.read_text().split()) >= 4):
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+        assert "KeyboardInterrupt" in out
+    else:  # strict: ruff fails first (-n 0 runs items in order), so -x stops before pyright
+        proc = popen(venv, typed, "-x", "--guardrails-mode=strict")
+        out, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 1 and "stopping after 1 failures" in out, out
+        assert "pyright" not in out.split("short test summary")[-1]
+    time.sleep(0.5)
+    started = [int(p) for p in pids.read_text().split()]
+    assert started, out
+    assert not [p for p in started if alive(p)], out
+
+
+def test_timeout_of_an_early_run(typed: Backend, venv: Env) -> None:
+    venv.script("pyright", "sleep 60\nexit 0")
+    typed.write({"pyproject.toml": (typed.path / "pyproject.toml").read_text()
+                 + "\n[tool.guardrails.pyright]\ntimeout = 2\n"})
+    start = time.monotonic()
+    proc = venv.pytest(typed, "--guardrails-only", "--guardrails-mode=strict", "-n", "2")
+    assert time.monotonic() - start < 40
+    reason = "pyright timed out after 2 s (raise [tool.guardrails.pyright] timeout)"
+    assert proc.returncode == 1, proc.stdout
+    assert (f"pyright[libs/schemas]: error: {reason}\n"
+            f"command: {venv.bin / 'pyright'} --outputjson -p {typed.schemas} --pythonpath "
+            f"{venv.python} -\n"
+            "return code: none (killed after 2 s)\nstdout: (none)\nstderr: (none)\n") in proc.stdout
