@@ -1,10 +1,12 @@
-"""The source scanners against ruff on Django's sdist: time and findings, side by side.
+"""The source scanners against ruff on Django's sdist (or a small tree): time and findings.
 
     python benchmarks/bench_scanners.py [--rounds 5] [--sdist django-5.2.19.tar.gz] [--keep]
+    python benchmarks/bench_scanners.py --small        # pydantic 2.7.4: ~300 .py files
 
-Downloads Django's sdist (``pip download --no-binary :all: --no-deps django==5.2.19``) unless
-``--sdist`` names one, unpacks it into a git repository in a temporary directory (never inside
-this checkout), adds one ``forbid`` table, and then, in alternating order each round, runs
+Downloads Django's sdist (``pip download --no-binary :all: --no-deps django==5.2.19``; with
+``--small`` pydantic 2.7.4's, or ``--package``'s) unless ``--sdist`` names one, unpacks it into
+a git repository in a temporary directory (never inside this checkout), adds one ``forbid``
+table, and then, in alternating order each round, runs
 
 - ``pytest --guardrails-only`` on ``blanket-suppressions``, ``deprecated-api`` and
   ``forbid-no-to-dict`` (one process; the items' summed durations come from its JUnit XML), and
@@ -33,6 +35,9 @@ from _sdist import GIT_ENV
 from _sdist import sdist_repo
 
 VERSION = "5.2.19"
+LARGE = f"django=={VERSION}"
+#: a small tree: about 300 Python files
+SMALL = "pydantic==2.7.4"
 ITEMS = ("blanket-suppressions", "deprecated-api", "forbid-no-to-dict")
 FORBID = """
 [tool.guardrails.forbid.no-to-dict]
@@ -50,8 +55,8 @@ def sh(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.C
                           timeout=600)
 
 
-def prepare(work: Path, sdist: Path | None) -> Path:
-    repo = sdist_repo(f"django=={VERSION}", work, sdist)
+def prepare(work: Path, sdist: Path | None, requirement: str) -> Path:
+    repo = sdist_repo(requirement, work, sdist)
     with open(repo / "pyproject.toml", "a", encoding="utf-8") as fh:
         fh.write(FORBID)
     env = {**os.environ, **GIT_ENV}
@@ -109,16 +114,21 @@ def parse_ours(out: str) -> set[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--sdist", type=Path, help="a Django sdist already downloaded")
+    parser.add_argument("--sdist", type=Path, help="the sdist, already downloaded")
+    parser.add_argument("--small", action="store_true",
+                        help=f"a small tree ({SMALL}, ~300 .py files) instead of Django")
+    parser.add_argument("--package", help="another sdist's requirement")
     parser.add_argument("--keep", action="store_true", help="keep the temporary repository")
     args = parser.parse_args()
     if shutil.which("ruff") is None:
         sys.exit("ruff is not on PATH")
     work = Path(tempfile.mkdtemp(prefix="bench-scanners-"))
     try:
-        repo = prepare(work, args.sdist.resolve() if args.sdist else None)
+        requirement = args.package or (SMALL if args.small else LARGE)
+        repo = prepare(work, args.sdist.resolve() if args.sdist else None, requirement)
         n_files, n_lines = tree_size(repo)
         print(f"tree: {repo.name}: {n_files} .py files, {n_lines} lines (git repo in {work})")
+        print(f"load average at start: {os.getloadavg()[0]:.2f}")
         ruff_version = sh("ruff", "--version", cwd=repo).stdout.strip()
         cache = work / "ruff-cache"
         run_ruff(repo, "--cache-dir", str(cache))  # warm the cache once
@@ -148,6 +158,7 @@ def main() -> None:
                       for _ in range(max(1, args.rounds // 2))]
 
         med = statistics.median
+        print(f"load average at end: {os.getloadavg()[0]:.2f}")
         print(f"rounds: {args.rounds} (median; alternating order); {ruff_version}; "
               f"Python {sys.version.split()[0]}; {os.cpu_count()} cores")
         print()
