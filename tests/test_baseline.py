@@ -260,3 +260,36 @@ def test_split_counts_per_fingerprint_and_never_accepts_errors() -> None:
     assert (s.new, s.known, s.stale) == ((a2, err, nopath), (a1,), 5)
     assert debt.split([a1], None) == debt.Split((a1,), (), 0)
     assert debt.split([a1, err], {}, accept_all=True) == debt.Split((err,), (a1,), 0)
+
+
+# --- 4. --guardrails-baseline-against: a pull request cannot grow the baseline -----------------
+
+
+def test_baseline_growth_fails_against_the_merge_base_and_shrinkage_passes(legacy: Backend) -> None:
+    fast = ("-k", "not pyright")
+    write(legacy, *fast)
+    legacy.git("add", baseline.FILENAME)
+    legacy.git("commit", "-qm", "baseline")
+    against = ("--guardrails-baseline-against=main", "pyproject.toml::baseline-growth")
+
+    legacy.git("checkout", "-qb", "grow")
+    legacy.write({"app/more.py": "import sys\nimport json\nimport re\n"})
+    write(legacy, *fast)
+    legacy.git("commit", "-qam", "accept a new finding")
+    result = strict(legacy, *against)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "baseline-growth: guardrails-baseline.json gained 1 entry against main",
+        "guardrails-baseline.json:*: ruff: app/more.py F401 *: 1 more than at the merge-base *",
+        "how to fix: fix the new findings instead of adding them to the baseline, *",
+    ])
+    # the branch point decides, not main's tip: main moving on changes nothing
+    legacy.git("checkout", "-q", "main")
+    legacy.git("checkout", "-qb", "shrink")
+    legacy.write({"app/more.py": "import json\n"})
+    write(legacy, *fast)
+    legacy.git("commit", "-qam", "fix a finding")
+    strict(legacy, *against).assert_outcomes(passed=1)
+    result = strict(legacy, "--guardrails-baseline-against=no-such-ref", "pyproject.toml::baseline-growth")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*cannot run: no merge-base of 'no-such-ref' and HEAD: *"])
