@@ -157,3 +157,17 @@ def test_sarif_needs_guardrails(backend: Backend) -> None:
     assert result.ret == 4
     result.stderr.fnmatch_lines(["*--guardrails-sarif writes the guardrails' findings; add --guardrails*"])
     assert not (backend.path / "out.sarif").exists()
+
+
+def test_baselined_findings_are_suppressed(scanned: Backend) -> None:
+    write = scanned.run("--guardrails-only", "--guardrails-baseline-write", ITEMS[0])
+    assert write.ret == 0, write.stdout.str()
+    scanned.write({"docs/new.md": "---\nversion: 0.6.0\n---\n"})
+    result, doc, _ = sarif(scanned, "b.sarif", items=ITEMS[:1])
+    result.assert_outcomes(failed=1)
+    validate(doc)
+    got = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]: r.get("suppressions")
+           for r in doc["runs"][0]["results"]}
+    accepted = [{"kind": "external", "status": "accepted",
+                 "justification": "known finding: in the baseline (pytest --guardrails-baseline-write)"}]
+    assert got == {"docs/new.md": None, "README.md": accepted, "docs/guide.md": accepted}

@@ -7,6 +7,8 @@
   ``pyright/reportAttributeAccessIssue``);
 - ``partialFingerprints["guardrails/v1"]``: the finding's fingerprint (``fingerprint``, the one
   the baseline uses) and its occurrence within the item, so alerts follow code that moves;
+- a finding the baseline accepts (``Outcome.known``) is a result with an ``external``, accepted
+  suppression, so code scanning shows it as dismissed rather than as fixed;
 - an item that could not run or crashed is a ``toolExecutionNotification`` (and the invocation
   is then not successful); a waived item, which is not run, is a ``note`` notification;
 - paths are URIs relative to ``SRCROOT``: ``GITHUB_WORKSPACE`` when the repository lies inside
@@ -40,6 +42,7 @@ from pytest_guardrails.report import Row
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT = "guardrails/v1"
 ANCHOR = "pyproject.toml"
+BASELINED = "known finding: in the baseline (pytest --guardrails-baseline-write)"
 
 
 def rule_id(guardrail: str, finding: Finding) -> str:
@@ -102,7 +105,8 @@ def document(rows: Sequence[Row], root: Path, guardrails: Mapping[str, Guardrail
         if o.status == "cannot-run" or (o.status == "error" and not o.findings):
             notes.append(_notification(level, nodeid, o))
             continue
-        for f, fp, n in occurrences(o.findings):
+        new = len(o.findings)
+        for i, (f, fp, n) in enumerate(occurrences((*o.findings, *o.known))):
             rid = rule_id(o.guardrail, f)
             if rid not in index:
                 index[rid] = len(rules)
@@ -118,6 +122,9 @@ def document(rows: Sequence[Row], root: Path, guardrails: Mapping[str, Guardrail
             }
             if fp:
                 result["partialFingerprints"] = {FINGERPRINT: f"{fp}:{n}"}
+            if i >= new:  # accepted by the baseline: reported, marked as suppressed
+                result["suppressions"] = [{"kind": "external", "status": "accepted",
+                                           "justification": BASELINED}]
             results.append(result)
     inside = workspace and workspace_path(root, ".", workspace) != "."
     base = Path(os.path.realpath(workspace if workspace and inside else root))
