@@ -240,8 +240,6 @@ def rerun(backend: Backend, python: str, *args: str) -> tuple[str, list[str]]:
     lines = run_lines(backend, python, "--guardrails-only", "--guardrails-mode=strict", "-v",
                       "-k", "version-ssot or legacy-examples", *args)
     ran = [m.group(1) for ln in lines if (m := re.match(r"(pyproject\S*) (PASSED|FAILED)", ln))]
-    # the verbose line shows the id with "::" for its dots ("pyproject::toml::...")
-    ran = [r.replace("pyproject::toml", "pyproject.toml") for r in ran]
     return lines[-1].strip("= "), ran
 
 
