@@ -1,5 +1,7 @@
 """Path globs anchored at a root: ``*`` and ``?`` stay within a path segment, ``**`` spans any
-number of directories (``docs/**/*.md`` matches ``docs/a.md`` and ``docs/x/y/a.md``).
+number of directories (``docs/**/*.md`` matches ``docs/a.md`` and ``docs/x/y/a.md``). A pattern
+without wildcards also matches everything below it, as a git pathspec does (``app/shaderlib``
+and ``app/shaderlib/`` match ``app/shaderlib/a/b.glsl``).
 
 Many globs compile into one regular expression, so matching a file list is one ``re`` call per
 file.
@@ -51,13 +53,26 @@ def glob_to_regex(pattern: str) -> str:
     return "".join(out)
 
 
+_WILDCARDS = re.compile(r"[*?\[]")
+
+
+def pattern_regex(pattern: str) -> str:
+    """``glob_to_regex``, plus everything below a pattern without wildcards (a directory)."""
+    if _WILDCARDS.search(pattern):
+        return glob_to_regex(pattern)
+    bare = pattern.rstrip("/")
+    if not bare:
+        return ".*"
+    return f"{re.escape(bare)}(?:/.*)?"
+
+
 class GlobSet:
     """A set of root-anchored globs, matched against posix relative paths."""
 
     def __init__(self, patterns: Iterable[str]) -> None:
         self.patterns = tuple(patterns)
         if self.patterns:
-            body = "|".join(f"(?:{glob_to_regex(p)})" for p in self.patterns)
+            body = "|".join(f"(?:{pattern_regex(p)})" for p in self.patterns)
             self._regex: re.Pattern[str] | None = re.compile(f"(?s:{body})\\Z")
         else:
             self._regex = None

@@ -14,6 +14,7 @@ import re
 from typing import Any
 from typing import Callable
 from typing import cast
+import warnings
 
 
 class ConfigError(Exception):
@@ -76,8 +77,15 @@ def _str_list(key: str, value: Any) -> tuple[str, ...]:
 
 
 def _regex(key: str, value: str) -> str:
+    from pytest_guardrails.grep_syntax import habit
+
+    grep = habit(value)
+    if grep is not None:
+        raise ConfigError(key, f"{key}: {value!r}: {grep}")
     try:
-        re.compile(value)
+        with warnings.catch_warnings():  # "possible nested set": under -W error, an exception
+            warnings.simplefilter("ignore", FutureWarning)
+            re.compile(value)
     except re.error as exc:
         raise ConfigError(key, f"{key}: invalid regular expression {value!r}: {exc}") from None
     return value

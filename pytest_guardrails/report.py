@@ -41,6 +41,8 @@ class Outcome:
     known: tuple[Finding, ...] = ()
     #: baselined findings of this item that are gone
     stale: int = 0
+    #: what the check did not look at (files not read, paths left out): shown on every outcome
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -52,7 +54,8 @@ class Outcome:
     def from_dict(cls, d: dict[str, Any]) -> Outcome:
         findings = tuple(Finding(**f) for f in d.get("findings", ()))
         known = tuple(Finding(**f) for f in d.get("known", ()))
-        fields: dict[str, Any] = {**d, "findings": findings, "known": known}
+        fields: dict[str, Any] = {**d, "findings": findings, "known": known,
+                                  "notes": tuple(d.get("notes", ()))}
         return cls(**fields)
 
 
@@ -95,6 +98,8 @@ def table(rows: Sequence[Row]) -> list[tuple[str, str, str, str, str]]:
         count = str(len([f for f in o.findings if not f.error])) if o.status in (
             "findings", "error") else "-"
         note = f"  ({o.reason})" if o.status in ("cannot-run", "not-applicable", "skipped") else ""
+        if o.notes and o.status == "passed":  # what a passing check did not look at
+            note = f"  (note: {'; '.join(o.notes)})"
         out.append((o.guardrail, o.target, word, count, note))
     return out
 

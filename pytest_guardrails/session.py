@@ -465,8 +465,8 @@ class GuardrailItem(pytest.Item):
             guardrail=self.guardrail.name, target=escape.line(self.target.label), mode=self.mode,
             status=status, reason=escape.line(reason), findings=tuple(map(clean_finding, findings)),
             tool=escape.line(tool) if tool is not None else None, text=escape.text(text),
-            known=tuple(map(clean_finding, known)), stale=stale)
-
+            known=tuple(map(clean_finding, known)), stale=stale,
+            notes=tuple(escape.line(n) for n in run.notes) if run else ())
 
     def _finish(self, outcome: Outcome) -> Outcome:
         self.stash[outcome_key] = outcome
@@ -490,6 +490,10 @@ class GuardrailItem(pytest.Item):
             self.user_properties.append(("waiver_expired", self.expired))
             if self.expired not in outcome.text:
                 self.add_report_section("call", "stdout", self.expired)
+        if outcome.notes:  # what was not looked at is said on every outcome, passes included
+            self.user_properties.append(("notes", " | ".join(outcome.notes)))
+            if not all(n in outcome.text for n in outcome.notes):
+                self.add_report_section("call", "stdout", "\n".join(outcome.notes))
         return outcome
 
     def runtest(self) -> None:

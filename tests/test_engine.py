@@ -116,7 +116,9 @@ def test_warn_mode_xfails_and_exits_zero(dirty: Backend) -> None:
     assert ssot["properties"] == {"guardrail": "version-ssot", "target": "libs/schemas",
                                   "mode": "warn", "findings": "2"}
     assert cases["legacy-examples"]["properties"] == {
-        "guardrail": "legacy-examples", "target": ".", "mode": "warn", "findings": "0"}
+        "guardrail": "legacy-examples", "target": ".", "mode": "warn", "findings": "0",
+        "notes": "nothing to check: no file in the repository matches files = "
+                 '["**/examples/**/*.json"] (the default)'}
 
 
 @pytest.mark.parametrize("how", ["env", "option", "config"])
@@ -208,7 +210,8 @@ def test_summary_table(dirty: Backend) -> None:
     result.stdout.fnmatch_lines([
         "*= guardrails =*",
         "guardrail        target        outcome   findings",
-        "legacy-examples  .             passed    -",
+        "legacy-examples  .             passed    -  (note: nothing to check: no file in the "
+        'repository matches files = [[]"**/examples/**/*.json"[]] (the default))',
         "legacy-examples  libs/schemas  xfailed   1",
         "version-ssot     libs/schemas  xfailed   2",
     ])

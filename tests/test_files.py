@@ -207,3 +207,14 @@ def test_special_files_are_skipped_not_read(backend: Backend) -> None:
     result.stdout.fnmatch_lines(["blanket-suppressions: 1 blanket suppression",
                                  "app/real.py:1:12: *"])
     assert "dir_link" not in result.stdout.str() and "pipe" not in result.stdout.str()
+
+
+def test_a_bare_directory_glob_means_everything_below_it() -> None:
+    from pytest_guardrails.globs import GlobSet
+
+    files = ["app/shaderlib/a.glsl", "app/shaderlib/x/b.glsl", "app/shaderlibs/c.glsl",
+             "app/other.glsl", "README.md"]
+    assert GlobSet(["app/shaderlib"]).filter(files) == files[:2]
+    assert GlobSet(["app/shaderlib/"]).filter(files) == files[:2]
+    assert GlobSet(["README.md"]).filter(files) == ["README.md"]
+    assert GlobSet(["app/*.glsl"]).filter(files) == ["app/other.glsl"]  # wildcards: unchanged

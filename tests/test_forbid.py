@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 import re
+import subprocess
 
 import pytest
 
 from conftest import Backend
 from pytest_guardrails.guardrails.forbid import Matcher
 from pytest_guardrails.guardrails.forbid import required_literal
+from tests import test_ruff
 
 BACKEND_CHECKS = """
 [tool.guardrails.forbid.no-to-dict-in-routers]
@@ -134,16 +137,26 @@ def test_each_target_searches_its_own_files(checks: Backend) -> None:
         "migrate to Pydantic 2 models"]
 
 
-def test_binary_files_are_counted_not_searched(checks: Backend) -> None:
+def test_binary_and_non_utf8_files_are_searched_as_bytes_and_named(checks: Backend) -> None:
     checks.write({"assets/logo.png": b"\x89PNG\r\n\x1a\n\x00\x00libDef",
                   "assets/latin1.txt": b"caf\xe9 libDef\n"})
     result = checks.run("--guardrails-only", "--guardrails-mode=strict",
                         "pyproject.toml::forbid-no-libdef")
-    result.stdout.fnmatch_lines([
-        "forbid-no-libdef: 1 forbidden match",
+    assert failure_lines(result) == [
+        "forbid-no-libdef: 3 forbidden matches",
         "app/legacy.json:1:3: `libDef` matches `\\blibDef\\b`",
-        "2 binary or non-UTF-8 files not searched",
-    ])
+        "assets/latin1.txt:1:6: `libDef` matches `\\blibDef\\b`",
+        "assets/logo.png: binary file matches `\\blibDef\\b`",
+        "not UTF-8, searched as bytes (as git grep does): assets/latin1.txt",
+        "binary, searched as bytes (a match is reported without a line): assets/logo.png",
+    ]
+
+
+def failure_lines(result: pytest.RunResult) -> list[str]:
+    lines = result.stdout.lines
+    start = next(i for i, line in enumerate(lines) if line.startswith("_") and "guardrails::" in line)
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith(("=", "_")))
+    return lines[start + 1:end]
 
 
 @pytest.mark.parametrize(("table", "error"), [
@@ -220,3 +233,105 @@ def test_required_literal_is_part_of_every_match(pattern: str) -> None:
             m = regex.search(line)
             if m and literal is not None:
                 assert literal in m.group().encode(), (pattern, line)
+
+
+# --- parity with git grep -nE ---------------------------------------------------------------------
+
+GREP_TREE: dict[str, str | bytes] = {
+    "app/shaderlib/light.glsl": "uniform float gain;\nvec3 c;\n",
+    "app/shaderlib/deep/fog.glsl": "float fog = 1.0;  // float\n",
+    "app/other.glsl": "float elsewhere;\n",
+    "notes/latin1.txt": b"caf\xe9: float\nna\xefve\n",
+    "assets/blob.bin": b"\x89PNG\x00\x01float\x00",
+}
+PARITY = """
+[tool.guardrails.forbid.floats]
+pattern = 'float'
+files = ["app/shaderlib", "notes/latin1.txt", "assets/blob.bin"]
+
+[tool.guardrails.forbid.nowhere]
+pattern = 'float'
+files = ["app/shaders/**/*.glsl"]
+"""
+
+
+def git_grep(backend: Backend, pattern: str, *paths: str) -> set[tuple[str, int | None]]:
+    """(path, line) of each ``git grep -nE`` match; (path, None) for "Binary file ... matches"."""
+    proc = subprocess.run(("git", "grep", "-nE", pattern, "--", *paths), cwd=backend.path,
+                          capture_output=True, check=False, timeout=60)
+    assert proc.returncode in (0, 1), proc.stderr
+    found: set[tuple[str, int | None]] = set()
+    for line in proc.stdout.decode("utf-8", "surrogateescape").splitlines():
+        m = re.fullmatch(r"Binary file (.+) matches", line)
+        if m:
+            found.add((m.group(1), None))
+        else:
+            path, lineno, _ = line.split(":", 2)
+            found.add((path, int(lineno)))
+    return found
+
+
+def test_findings_equal_git_grep(backend: Backend, tmp_path: Path) -> None:
+    backend.write(GREP_TREE)
+    configure(backend, PARITY)
+    xml = tmp_path / "junit.xml"
+    result = backend.run("--guardrails-only", "--guardrails-mode=strict", "-k", "forbid and not schemas",
+                         f"--junitxml={xml}")
+    out = result.stdout.str()
+    ours = {(m.group(1), int(m.group(2)) if m.group(2) else None) for m in re.finditer(
+        r"^(app/\S+?|notes/\S+?|assets/\S+?)(?::(\d+):\d+)?: (?:`|binary file)", out, re.M)}
+    assert ours == git_grep(backend, "float", "app/shaderlib", "notes/latin1.txt",
+                            "assets/blob.bin")
+    assert ("app/other.glsl", 1) not in ours  # outside the bare directory
+    result.stdout.fnmatch_lines([
+        "forbid-floats: 4 forbidden matches",
+        "not UTF-8, searched as bytes (as git grep does): notes/latin1.txt",
+        "binary, searched as bytes (a match is reported without a line): assets/blob.bin",
+        "forbid-nowhere: cannot run: files = [[]\"app/shaders/**/*.glsl\"[]] matches no file in "
+        "the repository, so there is nothing to check; how to fix: fix the globs in "
+        "[[]tool.guardrails.forbid.nowhere[]] *",
+    ])
+    cases = test_ruff.junit(xml)
+    assert cases["forbid-floats"].properties["notes"].startswith("not UTF-8, searched as bytes")
+    assert cases["forbid-nowhere"].outcome == "failure"
+
+
+def test_notes_are_shown_on_a_passing_item(backend: Backend, tmp_path: Path) -> None:
+    backend.write({"notes/latin1.txt": b"caf\xe9\n"})
+    configure(backend, '\n[tool.guardrails.forbid.tabs]\npattern = "\\t"\nfiles = ["notes"]\n')
+    xml = tmp_path / "junit.xml"
+    result = backend.run("--guardrails-only", "--guardrails-mode=strict", "-k", "forbid-tabs and not schemas",
+                         f"--junitxml={xml}")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([
+        "forbid-tabs  .       passed    -  (note: not UTF-8, searched as bytes (as git grep "
+        "does): notes/latin1.txt)"])
+    case = test_ruff.junit(xml)["forbid-tabs"]
+    assert case.outcome == "passed"
+    assert case.properties["notes"] == "not UTF-8, searched as bytes (as git grep does): notes/latin1.txt"
+
+
+@pytest.mark.parametrize(("pattern", "error"), [
+    ("[[:space:]]float", "`[:space:]` is a POSIX character class, which Python does not have; "
+                         "inside brackets write `\\s` (e.g. `[\\s]`)"),
+    ("\\<float\\>", "`\\<` is grep syntax; in Python write `\\b` (a word boundary; `\\b(?=\\w)` "
+                    "for a word start only)"),
+    ("float\\|double", "`\\|` is grep syntax; in Python write `|` for alternation (`\\|` is a "
+                      "literal `|` in Python; write `[|]` to make that plain)"),
+])
+def test_grep_syntax_is_a_config_error(backend: Backend, pattern: str, error: str) -> None:
+    configure(backend, f"\n[tool.guardrails.forbid.floats]\npattern = '{pattern}'\n")
+    result = backend.run("--guardrails-only")
+    assert result.ret == 4
+    assert result.stderr.lines[0] == (
+        f"ERROR: pyproject.toml:11: tool.guardrails.forbid.floats.pattern: {pattern!r}: {error}")
+
+
+def test_posix_class_without_the_habit_matches_like_git_grep(backend: Backend) -> None:
+    """The Python spelling the error suggests finds what git grep finds with the POSIX one."""
+    backend.write({"app/a.txt": "x float\nxfloat\n\tfloat\n"})
+    configure(backend, "\n[tool.guardrails.forbid.floats]\npattern = '[\\s]float'\nfiles = [\"app/a.txt\"]\n")
+    result = backend.run("--guardrails-only", "--guardrails-mode=strict", "-k", "forbid and not schemas")
+    ours = {("app/a.txt", int(n)) for n in re.findall(r"^app/a.txt:(\d+):", result.stdout.str(), re.M)}
+    assert ours == git_grep(backend, "[[:space:]]float", "app/a.txt") == {
+        ("app/a.txt", 1), ("app/a.txt", 3)}

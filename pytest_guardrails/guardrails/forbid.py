@@ -8,14 +8,16 @@ from dataclasses import dataclass
 import re
 from typing import Any
 
+from pytest_guardrails import escape
 from pytest_guardrails.api import Finding
 from pytest_guardrails.api import Guardrail
 from pytest_guardrails.api import Run
-from pytest_guardrails.globs import GlobSet
 from pytest_guardrails.options import ConfigError
 from pytest_guardrails.options import Option
 from pytest_guardrails.options import as_table
 from pytest_guardrails.options import convert_table
+from pytest_guardrails.selection import matching
+from pytest_guardrails.selection import name_files
 from pytest_guardrails.sources import Scan
 from pytest_guardrails.sources import Unreadable
 
@@ -219,15 +221,27 @@ def check(run: Run) -> Iterator[Finding]:
     message: str = s["message"]
     code_only: bool = s["code-only"]
     scan = Scan(run)
-    undecodable = 0
-    for source in scan.sources(GlobSet(s["files"]).filter(run.project.files(target))):
+    as_bytes: list[str] = []
+    binary: list[str] = []
+    not_code: list[str] = []
+    for source in scan.sources(matching(run, run.project.files(target), OPTIONS["files"].default)):
         if literal is not None and literal not in source.raw:
             continue
         try:
             text = source.text
         except Unreadable:
-            undecodable += 1  # binary or not UTF-8: not text this pattern applies to
-            continue
+            # as git grep: not UTF-8 text is searched as bytes (each undecodable byte matches
+            # only what matches any character); a binary file (NUL byte) only says it matches
+            text = source.raw.decode("utf-8", "surrogateescape")
+            if b"\0" in source.raw:
+                binary.append(source.rel)
+                if next(matcher.lines(text), None) is not None:
+                    yield Finding(f"binary file matches `{s['pattern']}`", source.rel)
+                continue
+            if code_only and source.is_python:
+                not_code.append(source.rel)  # no tokens to tell code from comments
+                continue
+            as_bytes.append(source.rel)
         spans: list[tuple[int, int]] | None = None
         starts: list[int] = []
         for line, begin, line_text in matcher.lines(text):
@@ -240,12 +254,15 @@ def check(run: Run) -> Iterator[Finding]:
                 m = matcher.line.search(line_text)
             if m is None:
                 continue
-            found = f"`{m.group()}` matches `{s['pattern']}`"
+            found = f"`{escape.line(m.group())}` matches `{s['pattern']}`"
             yield Finding(f"{found}: {message}" if message else found, source.rel, line,
                           m.start() + 1)
-    if undecodable:
-        run.notes.append(f"{undecodable} binary or non-UTF-8 file{'s' if undecodable != 1 else ''}"
-                         " not searched")
+    for what, paths in (("not UTF-8, searched as bytes (as git grep does)", as_bytes),
+                        ("binary, searched as bytes (a match is reported without a line)", binary),
+                        ("not searched: not decodable as Python, so code cannot be told from "
+                         "comments (code-only = true)", not_code)):
+        if paths:
+            run.notes.append(f"{what}: {name_files(paths)}")
     yield from scan.finish()
 
 

@@ -12,8 +12,8 @@ from pytest_guardrails.api import Finding
 from pytest_guardrails.api import Guardrail
 from pytest_guardrails.api import NotApplicable
 from pytest_guardrails.api import Run
-from pytest_guardrails.globs import GlobSet
 from pytest_guardrails.options import Option
+from pytest_guardrails.selection import matching
 
 NAME = "legacy-examples"
 
@@ -137,7 +137,7 @@ def check(run: Run) -> Iterator[Finding]:
     target = run.target
     run.project.require_checked_out(target)
     regexes = [re.compile(p) for p in patterns]
-    files = GlobSet(s["files"]).filter(run.project.files(target))
+    files = matching(run, run.project.files(target), OPTIONS["files"].default)
     for rel in files:
         try:
             raw = (target.root / rel).read_bytes()

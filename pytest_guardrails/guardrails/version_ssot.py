@@ -15,11 +15,11 @@ from pytest_guardrails.api import Guardrail
 from pytest_guardrails.api import GuardrailError
 from pytest_guardrails.api import NotApplicable
 from pytest_guardrails.api import Run
-from pytest_guardrails.globs import GlobSet
 from pytest_guardrails.options import ConfigError
 from pytest_guardrails.options import Option
 from pytest_guardrails.project import Project
 from pytest_guardrails.project import Target
+from pytest_guardrails.selection import matching
 
 NAME = "version-ssot"
 
@@ -151,7 +151,7 @@ def check(run: Run) -> Iterator[Finding]:
     expected = normalize(expected_raw, allow_v)
     fm_key: str = s["frontmatter-key"]
     root = run.project.targets[0]
-    files = GlobSet(s["files"]).filter(run.project.files(root))
+    files = matching(run, run.project.files(root), OPTIONS["files"].default)
     if not files:
         raise NotApplicable(f"no file matches files = {list(s['files'])}")
     run.fix = (f"set `{fm_key}: {expected_raw}` in each file's frontmatter "
