@@ -23,6 +23,9 @@ from pytest_guardrails.options import Option
 from pytest_guardrails.options import as_table
 from pytest_guardrails.options import convert_table
 from pytest_guardrails.options import did_you_mean
+from pytest_guardrails.targeting import Targeting
+from pytest_guardrails.targeting import own_keys as _own
+from pytest_guardrails.targeting import validate as validate_targeting
 import pytest_guardrails.waivers as waivers
 from pytest_guardrails.waivers import Waiver
 
@@ -64,9 +67,18 @@ class Settings:
     #: the waivers of ``ignore``, with their ``until`` dates
     waivers: Mapping[str, Waiver] = field(default_factory=lambda: {})
     baseline: str = "guardrails-baseline.json"
+    #: ``targets`` and per-target overrides of each guardrail table
+    targeting: Mapping[str, Targeting] = field(default_factory=lambda: {})
 
     def table(self, guardrail_id: str) -> Mapping[str, Any]:
         return self.tables.get(guardrail_id, {})
+
+    def for_target(self, guardrail_id: str, target: str) -> Mapping[str, Any] | None:
+        """The guardrail's settings for ``target``; None when ``targets`` leaves it out."""
+        scope = self.targeting.get(guardrail_id, Targeting())
+        if not scope.applies(target):
+            return None
+        return scope.settings(target, self.table(guardrail_id))
 
 
 def read_pyproject(path: Path) -> dict[str, Any]:
@@ -136,12 +148,26 @@ def validate(
     from pytest_guardrails.project import submodule_paths
 
     submodules = submodule_paths(pyproject.parent, top["submodules"])
+    _check_submodules(top["submodules"])
     tables: dict[str, Mapping[str, Any]] = {}
+    targeting: dict[str, Targeting] = {}
+    everywhere = (".", *submodules)
     for g in guardrails:
+        valid = submodules if g.scope == "submodule" else everywhere
         if g.settings is not None:  # validated where it was defined ([tool.guardrails.forbid])
             tables[g.name] = g.settings
+            forbid = _forbid_table(raw, g)
+            if forbid is not None:
+                from pytest_guardrails.guardrails.forbid import OPTIONS as FORBID_OPTIONS
+
+                targeting[g.name] = validate_targeting(
+                    forbid[0], forbid[1], FORBID_OPTIONS, valid, required=("pattern",))
             continue
-        tables[g.name] = convert_table(f"{PREFIX}.{g.name}", raw.get(g.name, {}), g.options)
+        prefix = f"{PREFIX}.{g.name}"
+        table = raw.get(g.name, {})
+        own = _own(table)
+        tables[g.name] = convert_table(prefix, own, g.options)
+        targeting[g.name] = validate_targeting(prefix, table, g.options, valid)
     ignore = _validate_ignore(raw.get("ignore", {}), list(by_id), [".", *submodules])
     return Settings(
         pyproject=pyproject,
@@ -153,7 +179,34 @@ def validate(
         junit_properties=top["junit-properties"],
         waivers=ignore,
         baseline=top["baseline"],
+        targeting=targeting,
     )
+
+
+def _check_submodules(configured: str | Sequence[str]) -> None:
+    """A listed ``submodules`` path is a submodule: not the repository, not twice."""
+    if configured == "auto":
+        return
+    seen: list[str] = []
+    for i, path in enumerate(configured):
+        key = f"{PREFIX}.submodules[{i}]"
+        if path == ".":
+            raise ConfigError(key, f"{key}: \".\" is the repository itself, always a target; "
+                              "list only submodule paths")
+        if path in seen:
+            raise ConfigError(key, f"{key}: {path!r} is listed twice")
+        seen.append(path)
+
+
+def _forbid_table(raw: Mapping[str, Any], g: Guardrail) -> tuple[str, Any] | None:
+    """(dotted prefix, raw table) of a ``forbid-<name>`` guardrail's table, or None."""
+    if not g.name.startswith("forbid-") or g.code != "GR100":
+        return None
+    forbid = as_table(raw.get("forbid"))
+    name = g.name[len("forbid-"):]
+    if forbid is None or name not in forbid:
+        return None
+    return f"{PREFIX}.forbid.{name}", forbid[name]
 
 
 # --- locating a key in the file, for error messages ------------------------------------------

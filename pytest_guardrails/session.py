@@ -260,9 +260,12 @@ class GuardrailsSession:
         """(item name, guardrail, target, settings, mode) of every item, in collection order."""
         project = self.project
         for g in self.guardrails:
-            settings = project.settings.table(g.name)
-            mode = self.mode_of(g, settings)
-            for target in targets_for(g, project, settings):
+            base = project.settings.table(g.name)
+            for target in targets_for(g, project, base):
+                settings = project.settings.for_target(g.name, target.path)
+                if settings is None:  # left out by the table's targets = [...]
+                    continue
+                mode = self.mode_of(g, settings)
                 name = g.name if target.is_root else f"{g.name}[{escape.line(target.path)}]"
                 yield name, g, target, settings, mode
 

@@ -20,6 +20,7 @@ from pytest_guardrails.selection import matching
 from pytest_guardrails.selection import name_files
 from pytest_guardrails.sources import Scan
 from pytest_guardrails.sources import Unreadable
+from pytest_guardrails.targeting import own_keys as _own
 
 PREFIX = "tool.guardrails.forbid"
 
@@ -275,7 +276,8 @@ def expand(raw: Any) -> list[Guardrail]:
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name):
             raise ConfigError(f"{PREFIX}.{name}",
                               f"{PREFIX}.{name}: names are kebab-case (a-z, 0-9, -)")
-        settings = convert_table(f"{PREFIX}.{name}", table, OPTIONS, required=("pattern",))
+        own = _own(table)
+        settings = convert_table(f"{PREFIX}.{name}", own, OPTIONS, required=("pattern",))
         out.append(Guardrail(
             name=f"forbid-{name}",
             code="GR100",
