@@ -54,8 +54,19 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
 
 
+#: config files pytest may choose instead of pyproject.toml; guardrails then hang under it
+INI_ANCHORS = ("pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg")
+
+
 def anchor_of(config: pytest.Config) -> Path:
-    return config.rootpath / "pyproject.toml"
+    """``<rootdir>/pyproject.toml``; without one, the config file pytest chose in the rootdir
+    (``pytest.ini``, ``tox.ini``, ``setup.cfg``), so such a repository still gets guardrails."""
+    pyproject = config.rootpath / "pyproject.toml"
+    inipath = config.inipath
+    if (not pyproject.is_file() and inipath is not None and inipath.parent == config.rootpath
+            and inipath.name in INI_ANCHORS and inipath.is_file()):
+        return inipath
+    return pyproject
 
 
 def addresses_anchor(arg: str, invocation_dir: Path, anchor: Path) -> bool:

@@ -149,11 +149,11 @@ class GuardrailsSession:
         anchor = anchor_of(config)
         if not anchor.is_file():
             raise pytest.UsageError(
-                f"guardrails: no pyproject.toml in the rootdir {root}; guardrails are configured "
-                "in [tool.guardrails] there (run pytest from the repository root, or pass --rootdir)"
-            )
+                f"guardrails: no pyproject.toml in {root}: add one holding [tool.guardrails] "
+                "(that line alone gives every guardrail its defaults)")
         try:
-            raw = read_pyproject(anchor)
+            # an ini anchor (setup.cfg, tox.ini, pytest.ini) has no [tool.guardrails]: defaults
+            raw = read_pyproject(anchor) if anchor.name == "pyproject.toml" else {}
             results: list[Sequence[Guardrail]] = config.hook.pytest_guardrails_register(config=config)
             plugins = [("pytest_guardrails_register", list(r)) for r in results]
             guardrails = assemble(raw, plugins)

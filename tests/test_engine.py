@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from conftest import Backend
+from conftest import run_git
 from conftest import write_files
 
 VIOLATIONS: dict[str, str | bytes] = {
@@ -318,12 +319,33 @@ def test_waiver_by_id_covers_every_target(backend: Backend) -> None:
     run(backend).assert_outcomes(passed=1, skipped=2)
 
 
-def test_no_pyproject_is_a_usage_error(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("ini", ["setup.cfg", "tox.ini", "pytest.ini"])
+def test_without_pyproject_the_ini_file_is_the_anchor(pytester: pytest.Pytester,
+                                                      monkeypatch: pytest.MonkeyPatch, ini: str) -> None:
+    """A repository configured in setup.cfg/tox.ini/pytest.ini only: guardrails with defaults,
+    under the config file pytest chose."""
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
-    pytester.makeini("[pytest]\n")
+    section = "[pytest]" if ini != "setup.cfg" else "[tool:pytest]"
+    pytester.makefile(ini[ini.index("."):], **{ini[:ini.index(".")]: f"{section}\n"})
+    run_git(pytester.path, "init", "-q")
+    pytester.makepyfile(mod="import os  # noqa\n")
+    result = pytester.runpytest("-p", "guardrails", "--guardrails-only", "-rx",
+                                "-k", "blanket or legacy")
+    result.stdout.fnmatch_lines([f"configfile: {ini}",
+                                 f"XFAIL {ini}::blanket-suppressions - blanket-suppressions: 1 *"])
+    result.assert_outcomes(passed=1, xfailed=1)
+    by_id = pytester.runpytest("-p", "guardrails", f"{ini}::blanket-suppressions")
+    by_id.assert_outcomes(xfailed=1)
+
+
+def test_no_config_file_at_all_is_a_one_line_usage_error(pytester: pytest.Pytester,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     result = pytester.runpytest("-p", "guardrails", "--guardrails-only")
     assert result.ret == 4
-    result.stderr.fnmatch_lines(["ERROR: guardrails: no pyproject.toml in the rootdir*"])
+    assert result.stderr.lines[0] == (
+        f"ERROR: guardrails: no pyproject.toml in {pytester.path}: add one holding "
+        "[tool.guardrails] (that line alone gives every guardrail its defaults)")
 
 
 def test_copy_without_git_metadata(backend: Backend, tmp_path_factory: pytest.TempPathFactory) -> None:
