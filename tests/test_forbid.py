@@ -154,7 +154,7 @@ def test_binary_and_non_utf8_files_are_searched_as_bytes_and_named(checks: Backe
 
 def failure_lines(result: pytest.RunResult) -> list[str]:
     lines = result.stdout.lines
-    start = next(i for i, line in enumerate(lines) if line.startswith("_") and "guardrails::" in line)
+    start = next(i for i, line in enumerate(lines) if line.startswith("_") and " pyproject.toml::" in line)
     end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith(("=", "_")))
     return lines[start + 1:end]
 

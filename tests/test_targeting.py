@@ -51,7 +51,7 @@ mode = "strict"
 """)
     result = backend.run("--guardrails-only", "-k", "forbid", "-rx")
     result.stdout.fnmatch_lines([
-        "*_ guardrails::forbid-marker[[]libs/schemas[]] _*",
+        "*_ GR100 pyproject.toml::forbid-marker[[]libs/schemas[]] _*",
         "forbid-marker[[]libs/schemas[]]: 1 forbidden match",
         "libs/schemas/notes.txt:2:1: `FIXME` matches `FIXME`: track it in an issue",
     ])
