@@ -620,3 +620,104 @@ def test_exclude_keys_leave_paths_out_and_say_so(backend: Backend) -> None:
     ("src/node_modules.py", False)])
 def test_is_artefact(path: str, artefact: bool) -> None:
     assert codegen_drift.is_artefact(path) is artefact
+
+
+# --- layout 2: generated code in the repository, its inputs in the submodule ----------------------
+
+HERE = "codegen-drift"
+GEN = "gen/models/tone.py"
+LAYOUT2 = '\n[tool.guardrails.codegen-drift.target."."]\ngenerated = ["gen/models"]\n'
+REGENERATE_HERE = (
+    "generation happens in this repository: regenerate here with datamodel-code-generator "
+    "0.25.8, then guardrails-manifest write -m codegen.manifest.json, and commit the generated "
+    "code with the manifest (and the submodule bump, if that is what changed the inputs)")
+
+
+def layout2(backend: Backend) -> None:
+    """The backend generates gen/models from the schemas submodule's JSON Schemas and commits
+    the code and a root manifest whose inputs lie inside the submodule."""
+    write_files(backend.path, {GEN: "class Tone:\n    pass\n", "gen/models/__init__.py": ""})
+    assert manifest.main(["write", "-m", str(backend.path / "codegen.manifest.json"),
+                          "-g", "models", "--input", "libs/schemas/jsonschema/*.schema.json",
+                          "--output", "gen/models", "--tool", "datamodel-code-generator",
+                          "--tool-version", "0.25.8"]) == 0
+    configure(backend, LAYOUT2)
+
+
+def here(backend: Backend) -> tuple[pytest.RunResult, list[str]]:
+    """Strict codegen-drift on the repository only, read-only checked; its failure lines."""
+    before = snapshot(backend.path, backend.origin)
+    result = backend.run("--guardrails-only", "--guardrails-mode=strict",
+                         f"pyproject.toml::{HERE}")
+    assert snapshot(backend.path, backend.origin) == before
+    lines = result.stdout.lines
+    start = next((i for i, line in enumerate(lines) if f" pyproject.toml::{HERE} " in line), None)
+    if start is None:
+        return result, []
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("="))
+    return result, lines[start + 1:end]
+
+
+def test_layout2_clean_passes_and_layout1_items_stay(backend: Backend) -> None:
+    layout2(backend)
+    result = backend.run("--guardrails-only", "--collect-only", "-q", "-k", "codegen")
+    assert [line for line in result.stdout.lines if line.startswith("pyproject.toml::")] == [
+        "pyproject.toml::codegen-drift", "pyproject.toml::codegen-drift[libs/schemas]"]
+    result, _ = here(backend)
+    result.assert_outcomes(passed=1)
+
+
+def test_layout2_generated_file_edited_deleted_untracked(backend: Backend) -> None:
+    layout2(backend)
+    (backend.path / GEN).write_text("class Tone:\n    hand_edited = True\n", encoding="utf-8")
+    (backend.path / "gen/models/__init__.py").unlink()
+    (backend.path / "gen/models/extra.py").write_text("\n", encoding="utf-8")
+    result, lines = here(backend)
+    result.assert_outcomes(failed=1)
+    assert lines == [
+        f"{HERE}: 3 generated files changed in the work tree; 3 generated files differ from the "
+        "manifest",
+        "gen/models/__init__.py: generated file deleted (uncommitted change in the repository)",
+        "gen/models/extra.py: untracked file among generated code (not committed in the "
+        "repository)",
+        f"{GEN}: generated file modified (uncommitted change in the repository)",
+        "gen/models/__init__.py: generated file listed in the manifest is missing (generator "
+        "'models')",
+        "gen/models/extra.py: file matches the outputs of generator 'models' but is not in the "
+        "manifest",
+        f"{GEN}: generated file differs from the manifest (generator 'models')",
+        f"how to fix: {REGENERATE_HERE}",
+    ]
+
+
+def test_layout2_submodule_bumped_without_regenerating(backend: Backend) -> None:
+    layout2(backend)
+    commit_in_schemas(backend, {"jsonschema/tone.schema.json": '{"type": "string"}\n'})
+    backend.git("commit", "-qam", "bump schemas, forgetting to regenerate")
+    result, lines = here(backend)
+    result.assert_outcomes(failed=1)
+    assert lines == [
+        f"{HERE}: 1 file differs from the manifest",
+        "libs/schemas/jsonschema/tone.schema.json: generator input changed since the manifest "
+        "was written (generator 'models')",
+        f"how to fix: {REGENERATE_HERE}",
+    ]
+
+
+def test_layout2_submodule_off_its_gitlink(backend: Backend) -> None:
+    layout2(backend)
+    pinned = sha(backend)
+    ahead = commit_in_schemas(backend, {"jsonschema/tone.schema.json": '{"type": "string"}\n'})
+    result, lines = here(backend)
+    result.assert_outcomes(failed=1)
+    assert lines[:3] == [
+        f"{HERE}: libs/schemas checked out {ahead[:7]} != gitlink {pinned[:7]}; 1 file differs "
+        "from the manifest",
+        f"libs/schemas: checked out {ahead[:7]}, but the gitlink pins {pinned[:7]}: the generator "
+        "inputs are verified against what is checked out",
+        "libs/schemas/jsonschema/tone.schema.json: generator input changed since the manifest "
+        "was written (generator 'models')",
+    ]
+    assert lines[-1].startswith("how to fix: (1) check out the pinned commit: git submodule "
+                                "update libs/schemas;")
+    assert lines[-1].endswith(f"(2) {REGENERATE_HERE}")

@@ -74,8 +74,8 @@ mode = "strict"
      "libs/schemas); did you mean 'libs/schemas'?"),
     ('[tool.guardrails.ruff.target."libs/schemas"]\nargz = []\n', 11,
      "unknown key 'tool.guardrails.ruff.target.\"libs/schemas\".argz'; did you mean 'args'?"),
-    ('[tool.guardrails.codegen-drift]\ntargets = ["."]\n', 11,
-     "tool.guardrails.codegen-drift.targets[0]: unknown target '.' (targets: libs/schemas)"),
+    ('[tool.guardrails.dependency-pins]\ntargets = ["."]\n', 11,
+     "tool.guardrails.dependency-pins.targets[0]: unknown target '.' (targets: libs/schemas)"),
     ('[tool.guardrails.ruff]\ntargets = ["."]\n[tool.guardrails.ruff.target."libs/schemas"]\n'
      "args = []\n", 12,
      'tool.guardrails.ruff.target."libs/schemas": target \'libs/schemas\' is not in '

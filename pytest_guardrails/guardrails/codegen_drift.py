@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections.abc import Mapping
 from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
@@ -12,6 +13,7 @@ import os
 from pathlib import Path
 import re
 from typing import TYPE_CHECKING
+from typing import Any
 
 from pytest_guardrails import manifest as manifest_mod
 from pytest_guardrails.api import CannotRun
@@ -26,9 +28,12 @@ from pytest_guardrails.project import Target
 from pytest_guardrails.project import has_git_metadata
 from pytest_guardrails.project import normalize_relpath
 from pytest_guardrails.project import read_gitmodules
+from pytest_guardrails.targeting import Targeting
 
 if TYPE_CHECKING:
     from git import Repo
+
+    from pytest_guardrails.project import Project
 
 NAME = "codegen-drift"
 
@@ -530,7 +535,7 @@ def apply_manifest(report: Report, rel: str, configured: str | None,
         where = f"{base}/{d.path}" if base else d.path
         if skip(where):
             continue
-        report.manifest.append(Finding(d.message, f"{p}/{where}"))
+        report.manifest.append(Finding(d.message, where if p == "." else f"{p}/{where}"))
         report.manifest_outputs_only &= d.is_output
     return sum(len(g.input_files or {}) + len(g.output_files or {}) for g in result.generators)
 
@@ -564,6 +569,8 @@ def _fix(report: Report, generated: Sequence[str], manifest_rel: str) -> str:
 
 def check(run: Run) -> Iterator[Finding]:
     target = run.target
+    if target.is_root:
+        return check_here(run)
     p = target.path
     generated: tuple[str, ...] = tuple(g.rstrip("/") for g in run.settings["generated"])
     configured: str | None = run.settings["manifest"]
@@ -636,12 +643,129 @@ def check(run: Run) -> Iterator[Finding]:
     return iter(findings)
 
 
+# --- layout 2: generated code in the repository, its inputs in submodules -----------------------
+
+
+def targets(project: Project, settings: Mapping[str, Any]) -> Sequence[Target]:
+    """Every submodule (layout 1); the repository too when it is configured as a target of its
+    own (``[tool.guardrails.codegen-drift.target."."]`` or ``targets`` naming ``"."``)."""
+    scope = project.settings.targeting.get(NAME, Targeting())
+    here = "." in scope.overrides or (scope.targets is not None and "." in scope.targets)
+    return project.targets if here else project.targets[1:]
+
+
+def _input_submodules(run: Run, generators: Sequence[manifest_mod.Generator], base: str
+                      ) -> list[Target]:
+    """The submodules holding some of the generators' inputs (paths relative to the root)."""
+    paths: list[str] = []
+    for g in generators:
+        paths += [f"{base}/{p}" if base else p for p in (*g.inputs, *(g.input_files or {}))]
+    return [t for t in run.project.targets[1:]
+            if any(p == t.path or p.startswith(t.path + "/") for p in paths)]
+
+
+def _check_pinned(report: Report, sp: Git, sub: Target) -> None:
+    """The submodule the manifest reads inputs from is checked out at its gitlink."""
+    link = read_gitlink(sp, sub.path)
+    pinned = link.pinned
+    if not (sub.root / ".git").exists():
+        report.add_state(Finding("submodule not initialised, so the generator inputs in it "
+                                 "cannot be verified", sub.path),
+                         f"{sub.path} not initialised", f"git submodule update --init {sub.path}")
+        return
+    try:
+        sm = Git(sub.root)
+    except NotARepo:
+        report.add_state(Finding(f"{sub.path}/.git does not lead to a git repository", sub.path),
+                         f"{sub.path} not initialised",
+                         f"git submodule update --init --force {sub.path}")
+        return
+    with sm:
+        status, out = sm.run("rev-parse", "HEAD", ok=(0, 128))
+    head = out.decode("utf-8", "surrogateescape").strip() if status == 0 else None
+    if pinned and head != pinned:
+        report.add_state(
+            Finding(f"checked out {short(head)}, but the gitlink pins {short(pinned)}: the "
+                    "generator inputs are verified against what is checked out", sub.path),
+            f"{sub.path} checked out {short(head)} != gitlink {short(pinned)}",
+            f"check out the pinned commit: git submodule update {sub.path}; or, if the bump is "
+            f"meant, bump the gitlink (git add {sub.path}), regenerate here and commit both")
+
+
+def check_here(run: Run) -> Iterator[Finding]:
+    """Layout 2: the generated code is committed in this repository (the root target) and its
+    generator reads inputs that may lie inside submodules; generation happens here."""
+    target = run.target
+    generated: tuple[str, ...] = tuple(g.rstrip("/") for g in run.settings["generated"])
+    configured: str | None = run.settings["manifest"]
+    manifest_rel = configured or manifest_mod.DEFAULT_NAME
+    manifest_path = target.root / manifest_rel
+    has_manifest = manifest_path.is_file()
+    if not generated and not has_manifest:
+        raise CannotRun(
+            f"the repository has neither generated paths nor a {manifest_rel} to verify",
+            f'set [tool.guardrails.{NAME}.target."."] generated = [...] (and write the manifest '
+            f"with guardrails-manifest write -m {manifest_rel} after generating)")
+    if not has_git_metadata(run.root):
+        raise CannotRun(f"no git metadata in {run.root}: the work-tree checks need git",
+                        "run where the repository is a git checkout with its submodules")
+    report = Report(".")
+    skip = Skip(target, GlobSet(run.settings["exclude"]), run.project.exclude)
+    result: ManifestResult | None = None
+    with Git(run.root) as sp:
+        if generated:
+            changes, _ = work_tree_changes(sp, "the repository", generated)
+            report.work_tree += [Finding(m, rel) for rel, m in changes if not skip(rel)]
+            for g in generated:
+                if not (target.root / g).exists() and not any(
+                        f.path is not None and f.path.startswith(f"{g}/") for f in report.work_tree):
+                    report.add_state(Finding(f"generated path {g} does not exist", g),
+                                     f"generated path {g} missing",
+                                     f"fix [tool.guardrails.{NAME}] generated in pyproject.toml")
+        if has_manifest:
+            try:
+                found = manifest_mod.survey(manifest_path)
+                result = ManifestResult(found.generators, manifest_mod.compare(found))
+            except manifest_mod.ManifestError as exc:
+                result = ManifestResult(error=exc)
+            for sub in _input_submodules(run, result.generators, os.path.dirname(manifest_rel)):
+                _check_pinned(report, sp, sub)
+    apply_manifest(report, manifest_rel, configured, result, skip)
+    findings = report.findings
+    note = skip.note()
+    if note:
+        run.notes.append(note)
+    if report.work_tree:
+        n = len(report.work_tree)
+        report.summary.append(f"{n} generated file{'s' if n != 1 else ''} changed in the work tree")
+    drifted = [f for f in report.manifest if not f.error]
+    if drifted:
+        n = len(drifted)
+        noun = "generated file" if report.manifest_outputs_only else "file"
+        report.summary.append(f"{n} {noun}{'s' if n != 1 else ''} "
+                              f"differ{'s' if n == 1 else ''} from the manifest")
+    if findings:
+        run.summary = f"{NAME}: " + "; ".join(report.summary)
+        tools = sorted({f"{g.tool or g.name}" + (f" {g.tool_version}" if g.tool_version else "")
+                        for g in (result.generators if result else [])})
+        fixes = list(report.fixes)
+        if report.work_tree or report.manifest:
+            how = f" with {', '.join(tools)}" if tools else ""
+            fixes.append(f"generation happens in this repository: regenerate here{how}, then "
+                         f"guardrails-manifest write -m {manifest_rel}, and commit the generated "
+                         "code with the manifest (and the submodule bump, if that is what "
+                         "changed the inputs)")
+        run.fix = fixes[0] if len(fixes) == 1 else "; ".join(
+            f"({i}) {f}" for i, f in enumerate(fixes, start=1))
+    return iter(findings)
+
+
 GUARDRAIL = Guardrail(
     name=NAME,
     code="GR007",
     summary=__doc__ or "",
     check=check,
-    scope="submodule",
+    scope=targets,
     options=OPTIONS,
     noun="drift",
     fix="regenerate in the schemas repo, commit there, then bump the submodule here",
