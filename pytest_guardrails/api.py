@@ -99,6 +99,13 @@ class Run:
         """The repository root (where the root pyproject.toml lives)."""
         return self.project.root
 
+    def read(self, path: str) -> bytes:
+        """The bytes of repo-relative ``path``, through the one read path every guardrail uses
+        (``pytest_guardrails.fs``): never outside the target holding it (a symlink out is
+        ``NotRead``), never a FIFO/socket/device, never over ``max-file-size`` (``TooBig``).
+        A missing file raises ``FileNotFoundError``."""
+        return self.project.read(path)
+
 
 Check = Callable[[Run], Iterable[Finding]]
 Scope = Union[Literal["target", "submodule"], Callable[["Project", Mapping[str, Any]], "Sequence[Target]"]]

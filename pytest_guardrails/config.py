@@ -17,6 +17,9 @@ import sys
 from typing import Any
 
 from pytest_guardrails.api import Guardrail
+from pytest_guardrails.fs import DEFAULT_MAX_FILE_SIZE
+from pytest_guardrails.fs import Unreadable
+from pytest_guardrails.fs import read_file
 from pytest_guardrails.options import MODE
 from pytest_guardrails.options import ConfigError
 from pytest_guardrails.options import Option
@@ -46,6 +49,9 @@ GLOBAL_OPTIONS: dict[str, Option] = {
     "baseline": Option("path", "guardrails-baseline.json",
                        "the baseline file (repo-relative), read when present, written by "
                        "`--guardrails-baseline-write`"),
+    "max-file-size": Option("size", DEFAULT_MAX_FILE_SIZE,
+                            'files larger than this (bytes, or a string such as `"10 MiB"`) are '
+                            "named, not read"),
 }
 #: tables handled by the engine itself rather than by one guardrail
 SPECIAL_TABLES = ("ignore", "forbid")
@@ -69,6 +75,8 @@ class Settings:
     baseline: str = "guardrails-baseline.json"
     #: ``targets`` and per-target overrides of each guardrail table
     targeting: Mapping[str, Targeting] = field(default_factory=lambda: {})
+    #: ``max-file-size``: files larger than this many bytes are named, not read
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
 
     def table(self, guardrail_id: str) -> Mapping[str, Any]:
         return self.tables.get(guardrail_id, {})
@@ -84,13 +92,20 @@ class Settings:
 def read_pyproject(path: Path) -> dict[str, Any]:
     """The raw ``[tool.guardrails]`` table (``{}`` if absent)."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_file(path.name, path.parent).decode("utf-8"))
     except FileNotFoundError:
         return {}
+    except Unreadable as exc:
+        raise ConfigError("", f"cannot read {path.name}: {exc.message.removeprefix('not read: ')}"
+                          ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(PREFIX, f"cannot read {path.name}: {exc}") from None
+        raise ConfigError("", f"cannot read {path.name}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("", f"invalid TOML in {path.name}: {exc}") from None
+    except ValueError as exc:  # an integer of more digits than int() takes
+        raise ConfigError("", f"invalid TOML in {path.name}: {exc}") from None
+    except RecursionError:
+        raise ConfigError("", f"invalid TOML in {path.name}: nested too deeply") from None
     tool = as_table(data.get("tool", {})) or {}
     table = as_table(tool.get("guardrails", {}))
     if table is None:
@@ -145,10 +160,15 @@ def validate(
             raise ConfigError(f"{PREFIX}.{key}", f"unknown key '{PREFIX}.{key}'{hint}")
     top = convert_table(PREFIX, {k: v for k, v in raw.items() if k in GLOBAL_OPTIONS},
                         {k: v for k, v in GLOBAL_OPTIONS.items() if k != "mode"})
+    from pytest_guardrails.project import GitmodulesError
     from pytest_guardrails.project import submodule_paths
 
-    submodules = submodule_paths(pyproject.parent, top["submodules"])
     _check_submodules(top["submodules"])
+    try:
+        submodules = submodule_paths(pyproject.parent, top["submodules"])
+    except GitmodulesError as exc:
+        where = ".gitmodules" + (f":{exc.line}" if exc.line else "")
+        raise ConfigError(f"{PREFIX}.submodules", exc.message, where=where) from None
     tables: dict[str, Mapping[str, Any]] = {}
     targeting: dict[str, Targeting] = {}
     everywhere = (".", *submodules)
@@ -180,6 +200,7 @@ def validate(
         waivers=ignore,
         baseline=top["baseline"],
         targeting=targeting,
+        max_file_size=top["max-file-size"],
     )
 
 
@@ -266,6 +287,8 @@ def table_line(text: str, guardrail_id: str, target: str) -> int:
 
 
 def format_error(pyproject: Path, root: Path, err: ConfigError) -> str:
+    if err.where is not None:
+        return f"{err.where}: {err.message}"
     try:
         rel = pyproject.relative_to(root).as_posix()
     except ValueError:
@@ -273,8 +296,10 @@ def format_error(pyproject: Path, root: Path, err: ConfigError) -> str:
     line = None
     if err.key:
         try:
-            line = locate(pyproject.read_text(encoding="utf-8", errors="replace"), err.key)
-        except OSError:
+            text = read_file(pyproject.name, pyproject.parent).decode("utf-8", "replace")
+        except (OSError, Unreadable):
             line = None
+        else:
+            line = locate(text, err.key)
     where = f"{rel}:{line}" if line else rel
     return f"{where}: {err.message}"

@@ -24,7 +24,6 @@ from collections.abc import Iterable
 from collections.abc import Sequence
 import dataclasses
 import hashlib
-import os
 import re
 from typing import TYPE_CHECKING
 
@@ -56,7 +55,7 @@ def source_line(project: Project, path: str | None, line: int | None) -> str | N
     """The text of repo-relative ``path`` at 1-based ``line``, or None when it cannot be read."""
     if not path or not line or line < 1 or normalize_relpath(path) != path:
         return None
-    got = project.sources.get(os.path.join(project.root, path), path)
+    got = project.sources.get(project.root, path, path)
     from pytest_guardrails.sources import Source
     from pytest_guardrails.sources import Unreadable
 

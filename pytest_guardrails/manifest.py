@@ -33,6 +33,9 @@ import sys
 from typing import TYPE_CHECKING
 from typing import Any
 
+from pytest_guardrails.fs import Reader
+from pytest_guardrails.fs import Unreadable
+from pytest_guardrails.fs import read_file
 from pytest_guardrails.globs import GlobSet
 
 if TYPE_CHECKING:
@@ -213,6 +216,10 @@ def expand(patterns: Iterable[str]) -> tuple[str, ...]:
 def _walk(root: Path, top: str) -> list[str]:
     """Every file below ``root/top`` (or ``top`` itself if it is a file), ``.git`` skipped."""
     start = root / top if top else root
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(start)
+    if real != real_root and not real.startswith(real_root + os.sep):
+        return []  # a symlink out of the tree: its names are not ours to list
     if start.is_file():
         return [top]
     found: list[str] = []
@@ -252,26 +259,6 @@ def list_files(root: Path, patterns: Sequence[str], exclude: Sequence[str] = (),
     return [f for f in files if f not in skipped and not excluded.match(f)]
 
 
-_CHUNK = 1 << 16
-_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
-_DIR_FD = os.open in os.supports_dir_fd and hasattr(os, "O_DIRECTORY")
-
-
-def _read(name: str, dir_fd: int | None = None) -> bytes:
-    """The file's bytes: raw ``os`` calls, a third cheaper than ``open()`` on many small files."""
-    fd = os.open(name, _FLAGS, dir_fd=dir_fd)
-    try:
-        data = os.read(fd, _CHUNK)
-        if len(data) < _CHUNK:
-            return data
-        chunks = [data]
-        while chunk := os.read(fd, _CHUNK):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
 def hash_files(root: Path, files: Iterable[str], ignore: re.Pattern[bytes] | None,
                cache: dict[bytes | None, dict[str, str]] | None = None,
                blobs: dict[str, str] | None = None) -> dict[str, str]:
@@ -279,41 +266,26 @@ def hash_files(root: Path, files: Iterable[str], ignore: re.Pattern[bytes] | Non
 
     ``cache`` (by ignore pattern, then path) lets generators sharing inputs read them once;
     ``blobs``, when given, receives each file's git blob id.
-    Files are opened relative to their directory's descriptor, so the kernel resolves each
-    directory once rather than once per file.
+    Files are read through ``fs.Reader`` contained in ``root``: a symlink out of it, a FIFO or
+    device, or a file over 10 MiB is a ``ManifestError`` naming it, never opened.
     """
-    base = os.fspath(root) + os.sep
+    reader = Reader(root)
     seen = {} if cache is None else cache.setdefault(
         ignore.pattern if ignore is not None else None, {})
     out: dict[str, str] = {}
-    current: str | None = None
-    dir_fd: int | None = None
-    try:
-        for rel in files:  # the hot loop of a manifest check
-            digest = seen.get(rel)
-            if digest is None:
-                try:
-                    if _DIR_FD:
-                        parent, _, name = rel.rpartition("/")
-                        if parent != current:
-                            if dir_fd is not None:
-                                os.close(dir_fd)
-                                dir_fd = None
-                            current = parent
-                            dir_fd = os.open(base + parent if parent else base,
-                                             os.O_RDONLY | os.O_DIRECTORY)
-                        data = _read(name, dir_fd)
-                    else:
-                        data = _read(base + rel)
-                except OSError as exc:
-                    raise ManifestError(f"cannot read {rel}: {exc.strerror}") from None
-                digest = seen[rel] = file_hash(data, ignore)
-                if blobs is not None:
-                    blobs[rel] = git_blob_id(data)
-            out[rel] = digest
-    finally:
-        if dir_fd is not None:
-            os.close(dir_fd)
+    for rel in files:  # the hot loop of a manifest check
+        digest = seen.get(rel)
+        if digest is None:
+            try:
+                data = reader.read(rel)
+            except Unreadable as exc:
+                raise ManifestError(f"{rel}: {exc.message}") from None
+            except OSError as exc:
+                raise ManifestError(f"cannot read {rel}: {exc.strerror}") from None
+            digest = seen[rel] = file_hash(data, ignore)
+            if blobs is not None:
+                blobs[rel] = git_blob_id(data)
+        out[rel] = digest
     return out
 
 
@@ -405,6 +377,10 @@ def parse(text: str) -> list[Generator]:
         raise ManifestError(f"invalid JSON: {exc.msg}", exc.lineno) from None
     except ManifestError as exc:
         raise ManifestError(f"invalid manifest: {exc.message}") from None
+    except RecursionError:
+        raise ManifestError("invalid JSON: nested too deeply", 1) from None
+    except ValueError as exc:  # an integer of more digits than int() converts
+        raise ManifestError(f"invalid JSON: {exc}", 1) from None
     if not isinstance(data, dict):
         raise ManifestError("a manifest is a JSON object", 1)
     doc: dict[str, Any] = data  # pyright: ignore[reportUnknownVariableType]
@@ -457,9 +433,11 @@ def parse(text: str) -> list[Generator]:
 
 def load(path: Path) -> list[Generator]:
     try:
-        raw = path.read_bytes()
+        raw = read_file(path.name, path.parent)
     except FileNotFoundError:
         raise ManifestError(f"{path.name} does not exist") from None
+    except Unreadable as exc:
+        raise ManifestError(f"{path.name}: {exc.message}") from None
     except OSError as exc:
         raise ManifestError(f"cannot read {path.name}: {exc.strerror}") from None
     try:
@@ -533,9 +511,9 @@ def write(path: Path, generators: Sequence[Generator]) -> bool:
                                 f"{list(g.outputs)} under {root.resolve()}")
     text = dumps(hashed)
     try:
-        if path.read_text(encoding="utf-8") == text:
+        if read_file(path.name, path.parent).decode("utf-8") == text:
             return False
-    except (OSError, UnicodeDecodeError):
+    except (OSError, Unreadable, UnicodeDecodeError):
         pass
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "w", encoding="utf-8", newline="\n") as f:  # write_text(newline=): 3.10+

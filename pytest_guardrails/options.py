@@ -18,12 +18,16 @@ import warnings
 
 
 class ConfigError(Exception):
-    """A bad ``[tool.guardrails]`` value; ``key`` is the dotted TOML key it concerns."""
+    """A bad ``[tool.guardrails]`` value; ``key`` is the dotted TOML key it concerns.
 
-    def __init__(self, key: str, message: str) -> None:
+    ``where`` (``".gitmodules:3"``) locates an error in another file the configuration depends
+    on; the message is then shown there instead of at the key."""
+
+    def __init__(self, key: str, message: str, where: str | None = None) -> None:
         super().__init__(message)
         self.key = key
         self.message = message
+        self.where = where
 
 
 def did_you_mean(word: str, choices: Any) -> str:
@@ -91,6 +95,25 @@ def _regex(key: str, value: str) -> str:
     return value
 
 
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(|B|bytes?|KiB|KB|K|MiB|MB|M|GiB|GB|G)\s*", re.I)
+_UNITS = {"": 1, "b": 1, "byte": 1, "bytes": 1, "kib": 1 << 10, "kb": 1000, "k": 1 << 10,
+          "mib": 1 << 20, "mb": 1000 ** 2, "m": 1 << 20, "gib": 1 << 30, "gb": 1000 ** 3,
+          "g": 1 << 30}
+
+
+def _size(key: str, value: Any) -> int:
+    """A positive size in bytes: an integer, or a string such as ``"10 MiB"``."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    m = _SIZE.fullmatch(value) if isinstance(value, str) and len(value) < 40 else None
+    if m is not None:
+        size = int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+        if size > 0:
+            return size
+    raise ConfigError(key, f"{key}: expected a positive size in bytes (an integer, or a string "
+                           f"such as \"10 MiB\"), got {value!r}")
+
+
 def _convert(kind: str, key: str, value: Any, choices: tuple[str, ...]) -> Any:
     if kind == "str":
         return _str(key, value)
@@ -121,6 +144,8 @@ def _convert(kind: str, key: str, value: Any, choices: tuple[str, ...]) -> Any:
         if isinstance(value, str):
             raise ConfigError(key, f"{key}: expected \"auto\" or an array of paths, got {value!r}")
         return _convert("paths", key, value, choices)
+    if kind == "size":
+        return _size(key, value)
     if kind == "regex":
         return _regex(key, _str(key, value))
     if kind == "regexes":
@@ -134,7 +159,7 @@ def _convert(kind: str, key: str, value: Any, choices: tuple[str, ...]) -> Any:
 
 
 KINDS = ("str", "bool", "number", "choice", "str-list", "path", "paths", "globs",
-         "auto-or-paths", "regex", "regexes", "str-map")
+         "auto-or-paths", "regex", "regexes", "str-map", "size")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,9 @@ from typing import Callable
 
 from pytest_guardrails.api import CannotRun
 from pytest_guardrails.api import GuardrailError
+from pytest_guardrails.fs import Reader
+from pytest_guardrails.fs import Unreadable
+from pytest_guardrails.fs import read_file
 from pytest_guardrails.globs import GlobSet
 
 if TYPE_CHECKING:
@@ -75,6 +78,15 @@ def _unquote(raw: str) -> str:
     return "".join(out).strip()
 
 
+class GitmodulesError(Exception):
+    """``.gitmodules`` cannot be read or parsed: ``message`` at ``line``."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
 @dataclass(frozen=True)
 class GitModule:
     name: str
@@ -84,17 +96,37 @@ class GitModule:
 
 
 def parse_gitmodules(text: str) -> list[GitModule]:
-    """The ``[submodule "name"]`` entries of a ``.gitmodules`` file (git-config syntax)."""
+    """The ``[submodule "name"]`` entries of a ``.gitmodules`` file (git-config syntax).
+
+    ``GitmodulesError`` (with the line) for a line that is neither a section header nor a
+    ``key = value``, a submodule without a ``path``, or two submodules with one path: a
+    submodule is never dropped silently."""
     modules: list[GitModule] = []
     current: dict[str, str] = {}
     name: str | None = None
+    section: str | None = None
     start = 0
 
     def flush() -> None:
-        if name is not None and "path" in current:
-            modules.append(GitModule(name, current["path"], start, current.get("ignore")))
+        if name is None:
+            return
+        if "path" not in current:
+            raise GitmodulesError(f'submodule "{name}" has no path', start)
+        for other in modules:
+            if other.path == current["path"]:
+                raise GitmodulesError(f'submodules "{other.name}" and "{name}" have the same path '
+                                      f'{current["path"]!r}', start)
+        modules.append(GitModule(name, current["path"], start, current.get("ignore")))
 
-    for lineno, raw in enumerate(text.splitlines(), start=1):
+    lines = text.split("\n")
+    lineno = 0
+    while lineno < len(lines):
+        first = lineno + 1
+        raw = lines[lineno].rstrip("\r")
+        lineno += 1
+        while raw.endswith("\\") and lineno < len(lines):  # a value continued on the next line
+            raw = raw[:-1] + lines[lineno].rstrip("\r")
+            lineno += 1
         line = raw.strip()
         if not line or line[0] in "#;":
             continue
@@ -102,22 +134,35 @@ def parse_gitmodules(text: str) -> list[GitModule]:
         if m:
             flush()
             current = {}
-            name = m.group(2) if m.group(1).lower() == "submodule" else None
-            start = lineno
+            section = m.group(1).lower()
+            name = m.group(2) if section == "submodule" else None
+            if section == "submodule" and not name:
+                raise GitmodulesError('a [submodule] section needs a name: [submodule "name"]',
+                                      first)
+            start = first
             continue
         kv = _KEYVAL.match(line)
-        if kv and name is not None:
+        if kv is None or section is None:
+            what = "a key outside any section" if kv else "not a section header or key = value"
+            raise GitmodulesError(f"cannot parse: {what}: {line[:60]!r}", first)
+        if name is not None:
             current[kv.group(1).lower()] = _unquote(kv.group(2) or "true")
     flush()
     return modules
 
 
 def read_gitmodules(root: Path) -> list[GitModule]:
+    """The entries of ``root/.gitmodules`` (none if there is no such file); ``GitmodulesError``
+    if it cannot be read (a symlink out, a FIFO, too big) or parsed."""
     try:
-        text = (root / ".gitmodules").read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        raw = read_file(".gitmodules", root)
+    except (FileNotFoundError, IsADirectoryError):
         return []
-    return parse_gitmodules(text)
+    except Unreadable as exc:
+        raise GitmodulesError(exc.message) from None
+    except OSError as exc:
+        raise GitmodulesError(f"cannot read: {exc.strerror or exc}") from None
+    return parse_gitmodules(raw.decode("utf-8", "replace"))
 
 
 def normalize_relpath(path: str) -> str | None:
@@ -317,6 +362,7 @@ def _walk_files(root: Path, skip_dirs: Iterable[str]) -> list[str]:
     directory-only rules; an ignored directory is not entered), nested repositories skipped."""
     skip = set(skip_dirs)
     out: list[str] = []
+    reader = Reader(root)
 
     def walk(rel_dir: str, inherited: list[IgnoreRule]) -> None:
         path = root / rel_dir if rel_dir else root
@@ -328,9 +374,9 @@ def _walk_files(root: Path, skip_dirs: Iterable[str]) -> list[str]:
         for e in entries:
             if e.name == ".gitignore" and e.is_file():
                 try:
-                    text = Path(e.path).read_text(encoding="utf-8", errors="replace")
-                except OSError:
-                    text = ""
+                    text = reader.read(rel_dir + e.name).decode("utf-8", "replace")
+                except (OSError, Unreadable):
+                    text = ""  # not read (a symlink out, too big): git would not ignore by it
                 rules = [*inherited, *parse_gitignore(text, rel_dir)]
                 break
         for e in entries:
@@ -393,7 +439,37 @@ class Project:
         """File contents shared by the scanning guardrails of this session (read once)."""
         from pytest_guardrails.sources import SourceCache
 
-        return SourceCache()
+        return SourceCache(self.settings.max_file_size)
+
+    def read(self, relpath: str) -> bytes:
+        """The bytes of the repo-relative ``relpath``, contained in the innermost target holding
+        it (``fs.Reader``: no symlink out, no FIFO/device, at most ``max-file-size``)."""
+        from pytest_guardrails.fs import NotRead
+
+        norm = normalize_relpath(relpath)
+        if norm is None:
+            raise NotRead("not read: outside the repository")
+        target = self.target_of(norm)
+        inner = norm if target.is_root else norm[len(target.path) + 1:]
+        if not inner or norm == target.path:
+            raise IsADirectoryError(relpath)
+        return self.sources.reader(target.root).read(inner)
+
+    def escaping(self, target: Target, files: Iterable[str]) -> list[str]:
+        """Those of the target-relative ``files`` that resolve outside the target (a symlink
+        out, a symlinked directory): a tool run on the target must not be given them."""
+        from pytest_guardrails.fs import NotRead
+
+        reader = self.sources.reader(target.root)
+        out: list[str] = []
+        for rel in files:
+            try:
+                reader.resolve(rel)
+            except NotRead:
+                out.append(rel)
+            except OSError:
+                continue
+        return out
 
     def files(self, target: Target) -> list[str]:
         """Target-relative posix paths git would show (tracked + untracked, not ignored), minus
@@ -433,12 +509,11 @@ class Project:
             from pytest_guardrails.sources import PYTHON_SUFFIXES
 
             get = self.sources.get
-            root = os.path.join(target.root, "")
             for rel in tracked:
                 if rel.endswith(PYTHON_SUFFIXES):
                     if not running():
                         return
-                    get(root + rel, target.rel(rel))
+                    get(target.root, rel, target.rel(rel))
 
         return prefetch
 
@@ -459,11 +534,50 @@ class Project:
 
 
 def submodule_paths(root: Path, configured: str | Sequence[str]) -> tuple[str, ...]:
-    if configured != "auto":
-        return tuple(configured)
-    paths: list[str] = []
-    for mod in read_gitmodules(root):
+    """The submodule targets: every path in ``.gitmodules`` for ``"auto"``, else ``configured``
+    (each of which must be a submodule). ``GitmodulesError`` for an unusable ``.gitmodules``
+    entry; ``ConfigError`` for an unusable configured path."""
+    from pytest_guardrails.options import ConfigError
+
+    modules = read_gitmodules(root)
+    real_root = os.path.realpath(root)
+    listed: dict[str, GitModule] = {}
+    for mod in modules:
         norm = normalize_relpath(mod.path)
-        if norm is not None and norm not in paths:
-            paths.append(norm)
+        if norm is None:
+            raise GitmodulesError(f'submodule "{mod.name}" path {mod.path!r} is outside the '
+                                  "repository", mod.line)
+        listed.setdefault(norm, mod)
+    if configured == "auto":
+        paths = list(listed)
+    else:
+        key = "tool.guardrails.submodules"
+        paths: list[str] = []
+        for i, path in enumerate(configured):
+            where = f"{key}[{i}]"
+            if path in (".", ""):
+                raise ConfigError(where, f'{where}: "." is the repository itself, not a submodule')
+            if path in paths:
+                raise ConfigError(where, f"{where}: {path!r} is listed twice")
+            if path not in listed and not _is_gitlink(root, path):
+                raise ConfigError(where, f"{where}: {path!r} is not a submodule: .gitmodules does "
+                                         "not list it and the index has no gitlink there")
+            paths.append(path)
+    for path in paths:
+        real = os.path.realpath(root / path)
+        if not (real == real_root or real.startswith(real_root + os.sep)):
+            mod = listed.get(path)
+            raise GitmodulesError(f"submodule path {path} is a symlink to outside the repository",
+                                  mod.line if mod else None)
     return tuple(paths)
+
+
+def _is_gitlink(root: Path, path: str) -> bool:
+    """The index at ``root`` records a submodule (mode 160000) at ``path``."""
+    if not has_git_metadata(root):
+        return False
+    try:
+        out = git(root, "ls-files", "-z", "--stage", "--", path)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError):
+        return False
+    return any(e.startswith("160000 ") and e.endswith(f"\t{path}") for e in _split_z(out))

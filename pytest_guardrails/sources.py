@@ -6,7 +6,9 @@ only for what it uses, and three scanners over the same tree read it once. Scann
 raw bytes with cheap ``in``/``find`` prefilters, so most files are never decoded, lexed or parsed.
 
 Bad input raises nothing but ``Unreadable`` (with a location) out of here: a file that cannot be
-read, decoded or parsed; a file over ``MAX_BYTES`` is not read at all and is counted.
+read, decoded or parsed. Files are read through ``fs.Reader``: one outside the target's root
+(a symlink out), a FIFO, socket or device, or a file over ``max-file-size`` is not read at all
+and is named in a note on the run.
 """
 
 from __future__ import annotations
@@ -20,15 +22,21 @@ from dataclasses import dataclass
 from dataclasses import field
 import os
 import re
-import stat
 import sys
 import warnings
 
 from pytest_guardrails.api import Finding
 from pytest_guardrails.api import Run
+from pytest_guardrails.fs import DEFAULT_MAX_FILE_SIZE
+from pytest_guardrails.fs import NotRead
+from pytest_guardrails.fs import Reader
+from pytest_guardrails.fs import TooBig
+from pytest_guardrails.fs import Unreadable
+from pytest_guardrails.fs import byte_location
+from pytest_guardrails.fs import size_text
 
-#: files larger than this are not scanned (generated data, vendored bundles); they are counted
-MAX_BYTES = 16 * 1024 * 1024
+__all__ = ["NotRead", "Source", "SourceCache", "TooBig", "Unreadable"]
+
 #: file contents kept in memory per session, shared by the scanners; beyond it files are re-read
 CACHE_BYTES = 512 * 1024 * 1024
 
@@ -55,16 +63,6 @@ _LEX = re.compile(
 
 # the line breaks Python's tokenizer knows (str.splitlines also splits on \f, \v, \x1c, ...)
 _NEWLINE = re.compile(r"\r\n?|\n")
-
-
-class Unreadable(Exception):
-    """A file that cannot be used as text or parsed: ``message`` at ``line``:``col``."""
-
-    def __init__(self, message: str, line: int | None = None, col: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.col = col
 
 
 def _detect_encoding(raw: bytes) -> str:
@@ -123,8 +121,7 @@ class Source:
         return self._text
 
     def _byte_location(self, off: int) -> tuple[int, int]:
-        start = self.raw.rfind(b"\n", 0, off) + 1
-        return self.raw.count(b"\n", 0, off) + 1, off - start + 1
+        return byte_location(self.raw, off)
 
     # --- positions ---------------------------------------------------------------------------
 
@@ -244,87 +241,71 @@ class SourceCache:
     Contents are kept up to ``CACHE_BYTES`` in total; past that, files are read again by each
     guardrail that needs them instead of growing the process without bound."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_size: int = DEFAULT_MAX_FILE_SIZE) -> None:
+        self.max_size = max_size
         self._cache: dict[str, Source | Unreadable | None] = {}
+        self._readers: dict[str, Reader] = {}
         self._bytes = 0
 
-    def get(self, path: str, rel: str) -> Source | Unreadable | None:
-        """The file's ``Source``; ``Unreadable`` if it cannot be read (``_TooBig`` over
-        ``MAX_BYTES``); None if it is gone or a directory."""
+    def reader(self, root: str | os.PathLike[str]) -> Reader:
+        """The (cached) ``fs.Reader`` contained in ``root``."""
+        key = os.fspath(root)
+        got = self._readers.get(key)
+        if got is None:
+            got = self._readers[key] = Reader(key, self.max_size)
+        return got
+
+    def get(self, root: str | os.PathLike[str], path: str, rel: str) -> Source | Unreadable | None:
+        """The ``Source`` of ``path`` (relative to the target ``root``; ``rel``: as shown);
+        ``Unreadable`` if it cannot be read (``NotRead``: deliberately not opened); None if it
+        is gone or a directory."""
+        reader = self.reader(root)
+        key = os.path.join(reader.root, path)
         try:
-            return self._cache[path]
+            return self._cache[key]
         except KeyError:
             pass
-        result = _read(path, rel)
+        try:
+            result: Source | Unreadable | None = Source(key, rel, reader.read(path))
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            result = None
+        except Unreadable as exc:
+            result = exc
+        except OSError as exc:
+            result = Unreadable(f"cannot read: {exc.strerror or exc}")
         if isinstance(result, Source):
             if self._bytes + len(result.raw) > CACHE_BYTES:
                 return result
             self._bytes += len(result.raw)
-        self._cache[path] = result
+        self._cache[key] = result
         return result
-
-
-class _TooBig(Unreadable):
-    pass
-
-
-# O_NONBLOCK: opening a FIFO must not wait for a writer (it is then skipped as not a file)
-_O_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
-
-
-def _read(path: str, rel: str) -> Source | Unreadable | None:
-    # os.open/os.read: half the cost of open().read() on thousands of small files
-    try:
-        fd = os.open(path, _O_FLAGS)
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        return None
-    except OSError as exc:
-        return Unreadable(f"cannot read: {exc.strerror or exc}")
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            return None  # a directory (symlinked), FIFO, socket or device: not source
-        size = st.st_size
-        if size > MAX_BYTES:
-            return _TooBig(f"larger than {MAX_BYTES // (1024 * 1024)} MiB")
-        chunks = [os.read(fd, size + 1)]
-        got = len(chunks[0])
-        while got != size and chunks[-1]:  # a short read, or the file changed size meanwhile
-            if got > MAX_BYTES:
-                return _TooBig(f"larger than {MAX_BYTES // (1024 * 1024)} MiB")
-            chunks.append(os.read(fd, MAX_BYTES + 1 - got))
-            got += len(chunks[-1])
-    except IsADirectoryError:
-        return None
-    except OSError as exc:
-        return Unreadable(f"cannot read: {exc.strerror or exc}")
-    finally:
-        os.close(fd)
-    return Source(path, rel, chunks[0] if len(chunks) == 1 else b"".join(chunks))
 
 
 @dataclass
 class Scan:
     """Iterate a target's files as ``Source`` objects for one guardrail run.
 
-    Unreadable files become error findings (``errors``); files over ``MAX_BYTES`` are counted in
-    a note on the run. Call ``finish()`` after iterating to get the error findings.
+    Unreadable files become error findings (``errors``); files not read on purpose (over
+    ``max-file-size``, a symlink out of the target, a FIFO/socket/device) are named in notes on
+    the run. Call ``finish()`` after iterating to get the error findings.
     """
 
     run: Run
     errors: list[Finding] = field(default_factory=lambda: [])
     too_big: list[str] = field(default_factory=lambda: [])
+    not_read: list[str] = field(default_factory=lambda: [])
 
     def sources(self, rels: Iterable[str]) -> Iterator[Source]:
         target = self.run.target
-        get = self.run.project.sources.get
-        root = os.path.join(target.root, "")
+        cache = self.run.project.sources
         for rel in rels:
-            got = get(root + rel, target.rel(rel))
+            got = cache.get(target.root, rel, target.rel(rel))
             if got is None:
                 continue
-            if isinstance(got, _TooBig):
+            if isinstance(got, TooBig):
                 self.too_big.append(target.rel(rel))
+            elif isinstance(got, NotRead):
+                self.not_read.append(f"{target.rel(rel)} ({got.message.removeprefix('not read: ')})")
             elif isinstance(got, Unreadable):
                 self.error(target.rel(rel), got)
             else:
@@ -336,9 +317,15 @@ class Scan:
     def finish(self) -> list[Finding]:
         if self.too_big:
             n = len(self.too_big)
+            limit = size_text(self.run.project.sources.max_size)
             self.run.notes.append(
-                f"{n} file{'s' if n != 1 else ''} over {MAX_BYTES // (1024 * 1024)} MiB not scanned: "
+                f"{n} file{'s' if n != 1 else ''} over max-file-size ({limit}) not scanned: "
                 + ", ".join(self.too_big[:5]) + (", ..." if n > 5 else ""))
+        if self.not_read:
+            n = len(self.not_read)
+            self.run.notes.append(
+                f"{n} file{'s' if n != 1 else ''} not read: "
+                + ", ".join(self.not_read[:5]) + (", ..." if n > 5 else ""))
         return self.errors
 
 

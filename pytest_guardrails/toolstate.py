@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 from pytest_guardrails import _process
+from pytest_guardrails.api import GuardrailError
 from pytest_guardrails.api import Run
 
 #: environment variables that change what pyright (and its Node launcher) does
@@ -131,7 +132,11 @@ def interpreters(run: Run) -> list[str]:
     from pytest_guardrails.guardrails import pyright as pyright_guardrail
 
     config = pyright_guardrail.config_file(run.target.root)
-    data: dict[str, Any] = (pyright_guardrail._read(config) or {}) if config else {}  # pyright: ignore[reportPrivateUsage]
+    try:
+        data: dict[str, Any] = (
+            pyright_guardrail._read(config, run.target.root.resolve()) or {}) if config else {}  # pyright: ignore[reportPrivateUsage]
+    except GuardrailError:  # a config pyright will not be run with (a symlink out)
+        data = {}
     if isinstance(data.get("pythonPath"), str):
         found.append(os.path.join(run.target.root, data["pythonPath"]))
     if isinstance(data.get("venv"), str):

@@ -222,17 +222,19 @@ def test_bad_input_is_located_and_the_rest_is_scanned(backend: Backend) -> None:
 
 
 def test_huge_file_is_skipped_with_a_counted_note(backend: Backend) -> None:
-    from pytest_guardrails.sources import MAX_BYTES
-
-    backend.write({"app/small.py": "import os  # noqa\n"})
-    huge = "x = 1  # noqa\n" * (MAX_BYTES // 14 + 1)  # untracked: no need to hash it into git
+    pyproject = (backend.path / "pyproject.toml").read_text()
+    backend.write({"app/small.py": "import os  # noqa\n",
+                   "pyproject.toml": pyproject.replace(
+                       "[tool.guardrails.version-ssot]",
+                       '[tool.guardrails]\nmax-file-size = "1 KiB"\n\n[tool.guardrails.version-ssot]')})
+    huge = "x = 1  # noqa\n" * (1024 // 14 + 1)  # untracked: no need to hash it into git
     backend.write({"big/huge.py": huge}, commit=False)
     result = backend.run("--guardrails-only", "--guardrails-mode=strict", ITEM)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
         "blanket-suppressions: 1 blanket suppression",
         f"app/small.py:1:12: `# noqa` {NOQA}",
-        "1 file over 16 MiB not scanned: big/huge.py",
+        "1 file over max-file-size (1 KiB) not scanned: big/huge.py",
     ])
 
 

@@ -7,12 +7,18 @@ located message, and that the other guardrails still ran.
 
 from __future__ import annotations
 
+import hashlib
+import os
+from pathlib import Path
 import re
+import stat
 
 import pytest
 
 from conftest import Backend
 from pytest_guardrails import escape
+
+CANARY = "canary-5f2c9e-never-print-me"
 
 FORBID_TODO = """
 [tool.guardrails.forbid.no-todo]
@@ -22,6 +28,19 @@ message = "no TODO"
 """
 
 NOT_SLOW = ["-k", "not pyright"]
+DEP = ("dependency-pins", "libs/schemas")
+VER = ("version-ssot", "libs/schemas")
+SCHEMAS_PYPROJECT = '[project]\nname = "schemas"\nversion = "0.7.3"\ndependencies = ["requests>=2"]\n'
+
+
+@pytest.fixture
+def backend(backend: Backend) -> Backend:
+    """conftest's backend, its submodule declaring a dependency (so dependency-pins reads the
+    backend's requirements files against it)."""
+    backend.write({"pyproject.toml": SCHEMAS_PYPROJECT}, in_schemas=True)
+    backend.git("add", "-A")
+    backend.git("commit", "-qm", "bump schemas")
+    return backend
 
 
 def configure(backend: Backend, extra: str) -> None:
@@ -31,6 +50,61 @@ def configure(backend: Backend, extra: str) -> None:
 
 def raw_output(result: pytest.RunResult) -> str:
     return "\n".join([*result.outlines, *result.errlines])
+
+
+def tree_state(*roots: Path) -> dict[str, tuple[str, str]]:
+    """Every entry below ``roots`` (``.git`` and the submodule's git dir included): its kind and
+    content hash (a symlink's target; FIFOs and devices are never opened)."""
+    out: dict[str, tuple[str, str]] = {}
+    for root in roots:
+        for dirpath, dirnames, filenames in os.walk(root):
+            for name in [*dirnames, *filenames]:
+                p = os.path.join(dirpath, name)
+                st = os.lstat(p)
+                if stat.S_ISLNK(st.st_mode):
+                    out[p] = ("link", os.readlink(p))
+                elif stat.S_ISREG(st.st_mode):
+                    out[p] = ("file", hashlib.sha256(Path(p).read_bytes()).hexdigest())
+                else:
+                    out[p] = (oct(stat.S_IFMT(st.st_mode)), "")
+    return out
+
+
+class Run:
+    """One guardrails run over a hostile repository: its output (stdout, stderr and JUnit XML
+    together), the summary table and the exit code. Asserts the run changed no byte of the
+    repository, its submodule or their git dirs, and printed no INTERNALERROR or internal error."""
+
+    def __init__(self, backend: Backend, tmp: Path, *args: str, strict: bool = False,
+                 xdist: bool = False, canaries: tuple[str, ...] = (CANARY,)) -> None:
+        before = tree_state(backend.path)
+        junit = tmp / "junit.xml"
+        extra = ["-n", "2"] if xdist else []
+        mode = "--guardrails-mode=strict" if strict else "--guardrails-mode=warn"
+        self.result = backend.run("--guardrails-only", mode, "-rA", f"--junitxml={junit}",
+                                  *extra, *args)
+        after = tree_state(backend.path)
+        assert after == before, "the run changed the repository"
+        self.out = raw_output(self.result)
+        self.xml = junit.read_text(encoding="utf-8") if junit.exists() else ""
+        for text in (self.out, self.xml):
+            assert "INTERNALERROR" not in text, text
+            assert "internal error" not in text, text
+            for canary in canaries:
+                assert canary not in text, f"{canary!r} leaked"
+        self.ret = self.result.ret
+
+    def table(self) -> dict[tuple[str, str], str]:
+        return table(self.result)
+
+    def others_ran(self, *hostile: tuple[str, str]) -> dict[tuple[str, str], str]:
+        return others_ran(self.result, *hostile)
+
+    def verdict(self, key: tuple[str, str], strict: bool) -> None:
+        """The hostile item went red: xfailed in warn mode, failed in strict mode."""
+        rows = self.others_ran(key)
+        assert rows[key] == ("failed" if strict else "xfailed"), rows
+        assert self.ret == (1 if strict else 0), self.out
 
 
 _ROW = re.compile(r"^(\S+)\s{2,}(\S+)\s{2,}(passed|failed|xfailed|skipped)\b")
@@ -58,8 +132,9 @@ def others_ran(result: pytest.RunResult, *hostile: tuple[str, str]) -> dict[tupl
     rest = {k: v for k, v in rows.items() if k not in hostile}
     assert rest, rows
     assert all(v in ("passed", "skipped") for v in rest.values()), rest
-    assert rest.get(("ruff", ".")) == "passed", rest
-    assert rest.get(("blanket-suppressions", ".")) == "passed", rest
+    for scanner in (("ruff", "."), ("blanket-suppressions", "."), ("deprecated-api", ".")):
+        if scanner not in hostile and scanner in rows:
+            assert rest.get(scanner) == "passed", rest
     return rows
 
 
@@ -112,3 +187,369 @@ def test_control_characters_and_workflow_command_in_file_name(
     rows = others_ran(result, ("forbid-no-todo", "."))
     assert rows[("forbid-no-todo", ".")] == ("failed" if strict else "xfailed")
     assert result.ret == (1 if strict else 0)
+
+
+# --- containment: never read outside the repository -----------------------------------------------
+
+NOT_READ_OUT = "not read: symlink to outside the repository"
+
+
+@pytest.fixture
+def outside(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory outside the repository holding canary files (what CI secrets stand for)."""
+    d = tmp_path_factory.mktemp("outside")
+    (d / "canary.txt").write_text(f"{CANARY} ==\n# noqa TODO {CANARY}\nimport os  # noqa\n")
+    (d / "canary.json").write_text(f'{{"schemaVersion": "{CANARY}", "note": "auto-converted from legacy {CANARY}"}}\n')
+    (d / "canary.md").write_text(f"---\nversion: {CANARY}\n---\n")
+    (d / "dir").mkdir()
+    (d / "dir" / "canary.txt").write_text(f"{CANARY} ==\n")
+    (d / "dir" / "canary.py").write_text(f"import os  # noqa\n{CANARY} = 1 +\n")
+    return d
+
+
+@pytest.fixture
+def junit_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("junit")
+
+
+def environ_values() -> tuple[str, ...]:
+    """Distinctive ``NAME=value`` entries of this process's /proc/self/environ."""
+    try:
+        raw = Path("/proc/self/environ").read_bytes()
+    except OSError:
+        return ()
+    entries = [e.decode("utf-8", "replace") for e in raw.split(b"\0") if len(e) > 20]
+    return tuple(e for e in entries if "=" in e and not e.startswith(("PWD=", "OLDPWD=")))
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_requirements_symlink_to_proc_self_environ(backend: Backend, junit_dir: Path,
+                                                   strict: bool) -> None:
+    if not Path("/proc/self/environ").exists():
+        pytest.skip("no /proc")
+    commit_symlink(backend, "requirements-dev.txt", "/proc/self/environ")
+    run = Run(backend, junit_dir, *NOT_SLOW, strict=strict, canaries=environ_values())
+    run.verdict(DEP, strict)
+    assert f"requirements-dev.txt: {NOT_READ_OUT}" in run.out
+
+
+def commit_symlink(backend: Backend, link: str, target: str | Path, *, in_schemas: bool = False
+                   ) -> None:
+    root = backend.schemas if in_schemas else backend.path
+    path = root / link
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(target, path)
+    backend.git("add", "-A", cwd=root)
+    backend.git("commit", "-qm", "symlink", cwd=root)
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_requirements_symlink_to_a_file_outside(backend: Backend, outside: Path, junit_dir: Path,
+                                                strict: bool) -> None:
+    commit_symlink(backend, "requirements-dev.txt", outside / "canary.txt")
+    run = Run(backend, junit_dir, *NOT_SLOW, strict=strict)
+    run.verdict(DEP, strict)
+    assert f"requirements-dev.txt: {NOT_READ_OUT}" in run.out
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("-r ../outside.txt", "requirements.txt:2: ../outside.txt is outside the repository (not read)"),
+    ("-c /etc/passwd", "requirements.txt:2: /etc/passwd is outside the repository (not read)"),
+    ("--requirement=~/secrets.txt", "requirements.txt:2: ~/secrets.txt is outside the repository (not read)"),
+    ("-r sub/../../x.txt", "requirements.txt:2: sub/../../x.txt is outside the repository (not read)"),
+])
+def test_requirements_include_outside(backend: Backend, junit_dir: Path, line: str,
+                                      message: str) -> None:
+    backend.write({"requirements.txt": f"requests==2.31.0\n{line}\n"})
+    run = Run(backend, junit_dir, *NOT_SLOW, canaries=("root:x:0:0",))
+    run.verdict(DEP, False)
+    assert message in run.out
+
+
+def test_requirements_include_of_a_symlink_out(backend: Backend, outside: Path,
+                                              junit_dir: Path) -> None:
+    commit_symlink(backend, "reqs/base.txt", outside / "canary.txt")
+    backend.write({"requirements.txt": "requests==2.31.0\n-r reqs/base.txt\n"})
+    run = Run(backend, junit_dir, *NOT_SLOW)
+    run.verdict(DEP, False)
+    assert f"reqs/base.txt: {NOT_READ_OUT}" in run.out
+
+
+def test_requirements_include_through_a_symlinked_directory(backend: Backend, outside: Path,
+                                                            junit_dir: Path) -> None:
+    commit_symlink(backend, "reqs", outside / "dir")
+    backend.write({"requirements.txt": "requests==2.31.0\n-c reqs/canary.txt\n"})
+    run = Run(backend, junit_dir, *NOT_SLOW, strict=True)
+    run.verdict(DEP, True)
+    assert f"reqs/canary.txt: {NOT_READ_OUT}" in run.out
+
+
+def test_recursive_requirement_includes(backend: Backend, junit_dir: Path) -> None:
+    backend.write({"requirements.txt": "-r requirements-a.txt\nrequests==2.31.0\n",
+                   "requirements-a.txt": "-r requirements.txt\n-r requirements-a.txt\n"})
+    run = Run(backend, junit_dir, *NOT_SLOW, strict=True)
+    rows = run.others_ran()
+    assert rows[DEP] == "passed"
+
+
+def test_deep_requirement_include_chain(backend: Backend, junit_dir: Path) -> None:
+    files = {f"requirements-{i}.txt": f"-r requirements-{i + 1}.txt\n" for i in range(60)}
+    files["requirements-60.txt"] = "requests==2.31.0\n"
+    backend.write(files)
+    run = Run(backend, junit_dir, *NOT_SLOW)
+    run.verdict(DEP, False)
+    assert "includes nested deeper than 32 files (not read)" in run.out
+
+
+def test_version_source_symlink_out(backend: Backend, outside: Path, junit_dir: Path) -> None:
+    (backend.schemas / "version.json").unlink()
+    commit_symlink(backend, "version.json", outside / "canary.json", in_schemas=True)
+    backend.git("add", "-A")
+    backend.git("commit", "-qm", "bump")
+    run = Run(backend, junit_dir, *NOT_SLOW, strict=True)
+    rows = run.others_ran(VER)
+    assert rows[VER] == "failed"
+    assert f"error: version source libs/schemas/version.json {NOT_READ_OUT}" in run.out
+
+
+def test_frontmatter_file_symlink_out(backend: Backend, outside: Path, junit_dir: Path) -> None:
+    commit_symlink(backend, "docs/leak.md", outside / "canary.md")
+    run = Run(backend, junit_dir, *NOT_SLOW)
+    run.verdict(VER, False)
+    assert f"docs/leak.md: {NOT_READ_OUT}" in run.out
+
+
+def test_example_json_symlink_out(backend: Backend, outside: Path, junit_dir: Path) -> None:
+    commit_symlink(backend, "examples/Leak.json", outside / "canary.json", in_schemas=True)
+    backend.git("add", "-A")
+    backend.git("commit", "-qm", "bump")
+    run = Run(backend, junit_dir, *NOT_SLOW)
+    run.verdict(("legacy-examples", "libs/schemas"), False)
+    assert f"libs/schemas/examples/Leak.json: {NOT_READ_OUT}" in run.out
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_scanned_file_symlink_out_is_named_not_read(backend: Backend, outside: Path,
+                                                    junit_dir: Path, strict: bool) -> None:
+    configure(backend, FORBID_TODO)
+    commit_symlink(backend, "app/leak.py", outside / "canary.txt")
+    run = Run(backend, junit_dir, *NOT_SLOW, "-k", "blanket or forbid or deprecated or ruff",
+              strict=strict)
+    rows = run.table()
+    # the pattern TODO matches pyproject.toml (the config) only: the canary was never searched
+    assert rows[("forbid-no-todo", ".")] == ("failed" if strict else "xfailed")
+    assert rows[("blanket-suppressions", ".")] == "passed"
+    assert rows[("ruff", ".")] == "passed"
+    assert "app/leak.py" not in [ln.split(":")[0] for ln in run.out.splitlines()]
+    if strict:
+        assert "1 file not read: app/leak.py (symlink to outside the repository)" in run.out
+
+
+def test_scanned_directory_symlink_out(backend: Backend, outside: Path, junit_dir: Path) -> None:
+    commit_symlink(backend, "app/vendor", outside / "dir")
+    run = Run(backend, junit_dir, *NOT_SLOW, strict=True)
+    run.others_ran()
+
+
+def test_ruff_config_symlink_out_is_not_run(backend: Backend, outside: Path, junit_dir: Path) -> None:
+    commit_symlink(backend, "ruff.toml", outside / "canary.txt")
+    run = Run(backend, junit_dir, *NOT_SLOW, strict=True)
+    rows = run.others_ran(("ruff", "."), ("ruff", "libs/schemas"))
+    assert rows[("ruff", ".")] == rows[("ruff", "libs/schemas")] == "failed"
+    assert "ruff: error: ruff.toml is a symlink to outside the repository; ruff was not run" in run.out
+    # ruff reads a parent directory's settings: the submodule's run is refused too
+    assert "ruff[libs/schemas]: error: ruff.toml is a symlink to outside" in run.out
+
+
+def test_pyproject_symlink_out_is_a_usage_error(backend: Backend, outside: Path,
+                                                junit_dir: Path) -> None:
+    (backend.path / "pyproject.toml").unlink()
+    os.symlink(outside / "canary.txt", backend.path / "pyproject.toml")
+    result = backend.run("--guardrails-only")
+    out = raw_output(result)
+    assert CANARY not in out
+    assert result.ret in (1, 4)  # pytest itself parses pyproject.toml first
+    assert "INTERNALERROR" not in out
+
+
+def test_gitmodules_symlink_out_is_a_usage_error(backend: Backend, outside: Path) -> None:
+    (backend.path / ".gitmodules").unlink()
+    os.symlink(outside / "canary.txt", backend.path / ".gitmodules")
+    result = backend.run("--guardrails-only")
+    out = raw_output(result)
+    assert result.ret == 4
+    assert f".gitmodules: {NOT_READ_OUT}" in out
+    assert CANARY not in out
+
+
+def test_copy_without_git_walks_no_symlink_out(backend: Backend, outside: Path,
+                                               junit_dir: Path) -> None:
+    import shutil
+
+    commit_symlink(backend, "app/ext", outside / "dir")
+    commit_symlink(backend, "app/leak.py", outside / "dir" / "canary.py")
+    commit_symlink(backend, ".gitignore", outside / "canary.txt")
+    shutil.rmtree(backend.path / ".git")
+    (backend.schemas / ".git").unlink()
+    backend.write({"app/bad.py": "import os  # noqa\n"}, commit=False)
+    result = backend.run("--guardrails-only", "--guardrails-mode=strict", "-k", "blanket or ruff")
+    out = raw_output(result)
+    assert CANARY not in out and "INTERNALERROR" not in out
+    rows = table(result)
+    assert rows[("ruff", ".")] == "passed"
+    assert rows[("blanket-suppressions", ".")] == "failed"
+    assert "app/bad.py:1:12: `# noqa`" in out  # the walk went on
+    assert "1 file not read: app/leak.py (symlink to outside the repository)" in out
+
+
+# --- parsers: any depth, any size, any bytes: a located finding, never a crash ----------------------
+
+DEEP = 50_000
+HUGE_INT = "9" * 5000
+
+
+def commit_in_schemas(backend: Backend, files: dict[str, str | bytes]) -> None:
+    backend.write(files, in_schemas=True)
+    backend.git("add", "-A")
+    backend.git("commit", "-qm", "bump schemas")
+
+
+@pytest.mark.parametrize(("strict", "xdist"), [(False, False), (True, False), (True, True)])
+def test_lone_surrogate_in_json_crosses_xdist(backend: Backend, junit_dir: Path, strict: bool,
+                                              xdist: bool) -> None:
+    commit_in_schemas(backend, {"examples/Bad.json": '{"note": "auto-converted from legacy \\ud800 x"}\n'})
+    run = Run(backend, junit_dir, *NOT_SLOW, strict=strict, xdist=xdist)
+    run.verdict(("legacy-examples", "libs/schemas"), strict)
+    assert "libs/schemas/examples/Bad.json:1: /note: auto-converted from legacy \\ud800 x" in run.out
+
+
+@pytest.mark.parametrize(("strict", "xdist"), [(False, False), (True, True)])
+def test_non_utf8_file_name_crosses_xdist(backend: Backend, junit_dir: Path, strict: bool,
+                                          xdist: bool) -> None:
+    configure(backend, FORBID_TODO)
+    (backend.path / "app").mkdir(exist_ok=True)
+    (backend.path / os.fsdecode(b"app/caf\xe9.txt")).write_text("TODO\n")
+    backend.git("add", "-A")
+    backend.git("commit", "-qm", "latin-1 name")
+    run = Run(backend, junit_dir, *NOT_SLOW, strict=strict, xdist=xdist)
+    run.verdict(("forbid-no-todo", "."), strict)
+    assert "app/caf\\xe9.txt:1:1: `TODO` matches `TODO`: no TODO" in run.out
+
+
+@pytest.mark.parametrize(("name", "content", "key", "message"), [
+    ("deep-json-example", {"examples/Deep.json": "[" * DEEP + "]" * DEEP},
+     ("legacy-examples", "libs/schemas"), "libs/schemas/examples/Deep.json: JSON nested too deeply to read"),
+    ("huge-int-example", {"examples/Big.json": f'{{"n": {HUGE_INT}}}'},
+     ("legacy-examples", "libs/schemas"), "libs/schemas/examples/Big.json: invalid JSON: Exceeds the limit"),
+    ("nul-example", {"examples/Nul.json": b'{"a": "\x00"}'},
+     ("legacy-examples", "libs/schemas"), "libs/schemas/examples/Nul.json: binary file, not JSON"),
+    ("deep-toml-pyproject", {"pyproject.toml": SCHEMAS_PYPROJECT + "deep = " + "[" * DEEP + "]" * DEEP + "\n"},
+     DEP, "libs/schemas/pyproject.toml:1: invalid TOML: nested too deeply"),
+    ("huge-int-pyproject", {"pyproject.toml": SCHEMAS_PYPROJECT + f"n = {HUGE_INT}\n"},
+     DEP, "libs/schemas/pyproject.toml:1: invalid TOML: Exceeds the limit"),
+    ("deep-python", {"deep.py": "import jsonschema\nRefResolver = 1\nx = " + "-" * DEEP + "1\n"},
+     ("deprecated-api", "libs/schemas"), "libs/schemas/deep.py"),
+    ("deep-python-parens", {"parens.py": "# RefResolver\nx = " + "(" * 300 + ")" * 300 + "\n"},
+     ("deprecated-api", "libs/schemas"), "libs/schemas/parens.py:2:"),
+    ("huge-int-python", {"big.py": f"# RefResolver\nx = {HUGE_INT}\n"},
+     ("deprecated-api", "libs/schemas"), "libs/schemas/big.py"),
+])
+def test_hostile_parser_input_in_the_submodule(backend: Backend, junit_dir: Path, name: str,
+                                               content: dict[str, str | bytes],
+                                               key: tuple[str, str], message: str) -> None:
+    commit_in_schemas(backend, content)
+    run = Run(backend, junit_dir, "-k", "not pyright and not ruff")
+    rows = run.others_ran(key)
+    assert rows[key] == "xfailed", rows
+    assert message in run.out
+
+
+@pytest.mark.parametrize(("source", "text", "message"), [
+    ("version.json", "[" * DEEP + "]" * DEEP, "cannot parse version source libs/schemas/version.json: nested too deeply"),
+    ("version.json", f'{{"schemaVersion": {HUGE_INT}}}', "cannot parse version source libs/schemas/version.json: Exceeds the limit"),
+    ("version.json", '{"schemaVersion": "\\ud800"}', "libs/schemas/version.json"),
+])
+def test_hostile_version_source(backend: Backend, junit_dir: Path, source: str, text: str,
+                                message: str) -> None:
+    commit_in_schemas(backend, {source: text})
+    run = Run(backend, junit_dir, "-k", "not pyright and not ruff", strict=True)
+    run.verdict(VER, True)
+    assert message in run.out
+
+
+@pytest.mark.parametrize("front", [
+    "---\nversion: " + "[" * DEEP + "\n---\n",
+    "---\nversion: " + "{a: " * 5000 + "\n---\n",
+    "---\n" + "- " * 20000 + "x\n---\n",
+])
+def test_hostile_yaml_frontmatter(backend: Backend, junit_dir: Path, front: str) -> None:
+    backend.write({"docs/deep.md": front})
+    run = Run(backend, junit_dir, "-k", "not pyright and not ruff")
+    run.verdict(VER, False)
+    assert "docs/deep.md:" in run.out
+
+
+def test_nul_bytes_in_a_requirements_file(backend: Backend, junit_dir: Path) -> None:
+    backend.write({"requirements.txt": b"requests==2.31.0\nurllib3\x00==2\n"})
+    run = Run(backend, junit_dir, "-k", "not pyright and not ruff")
+    run.verdict(DEP, False)
+    assert "\x00" not in run.out
+    assert "requirements.txt:2: invalid requirement 'urllib3\\x00==2'" in run.out
+
+
+# --- .gitmodules and the submodules key: config errors, exit 4, located --------------------------------
+
+
+def usage_error(backend: Backend) -> str:
+    result = backend.run("--guardrails-only")
+    out = raw_output(result)
+    assert result.ret == 4, out
+    assert "INTERNALERROR" not in out and "Traceback" not in out
+    return out
+
+
+@pytest.mark.parametrize(("gitmodules", "message"), [
+    ('[submodule "libs/schemas"]\n\tpath = libs/schemas\n\turl = ../schemas\nthis is not git config\n',
+     ".gitmodules:4: cannot parse: not a section header or key = value: 'this is not git config'"),
+    ('[submodule "libs/schemas"]\n\tpath = libs/schemas\n[submodule "other"]\n\turl = ../other\n',
+     '.gitmodules:3: submodule "other" has no path'),
+    ('[submodule "libs/schemas"]\n\tpath = libs/schemas\n[submodule "up"]\n\tpath = ../../etc\n',
+     ".gitmodules:3: submodule \"up\" path '../../etc' is outside the repository"),
+    ('[submodule "a"]\n\tpath = libs/schemas\n[submodule "b"]\n\tpath = libs/schemas\n',
+     '.gitmodules:3: submodules "a" and "b" have the same path \'libs/schemas\''),
+    ('path = libs/schemas\n', ".gitmodules:1: cannot parse: a key outside any section: 'path = libs/schemas'"),
+    ('[submodule]\n\tpath = libs/schemas\n', '.gitmodules:1: a [submodule] section needs a name'),
+])
+def test_malformed_gitmodules_is_a_located_usage_error(backend: Backend, gitmodules: str,
+                                                       message: str) -> None:
+    backend.write({".gitmodules": gitmodules})
+    assert f"ERROR: {message}" in usage_error(backend)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ('["libs/schemas", "libs/schemas"]', "tool.guardrails.submodules[1]: 'libs/schemas' is listed twice"),
+    ('["."]', 'tool.guardrails.submodules[0]: "." is the repository itself, not a submodule'),
+    ('["libs/nothere"]', "tool.guardrails.submodules[0]: 'libs/nothere' is not a submodule"),
+    ('"all"', "tool.guardrails.submodules: expected \"auto\" or an array of paths"),
+])
+def test_bad_submodules_key_is_a_located_usage_error(backend: Backend, value: str,
+                                                     message: str) -> None:
+    configure(backend, f"\n[tool.guardrails]\nsubmodules = {value}\n")
+    line = (backend.path / "pyproject.toml").read_text().splitlines().index(f"submodules = {value}") + 1
+    assert f"ERROR: pyproject.toml:{line}: {message}" in usage_error(backend)
+
+
+@pytest.mark.parametrize("value", ['"ten megs"', "0", "-1", "true", '"5 PB"', '"' + "9" * 50 + '"'])
+def test_bad_max_file_size_is_a_usage_error(backend: Backend, value: str) -> None:
+    configure(backend, f"\n[tool.guardrails]\nmax-file-size = {value}\n")
+    line = (backend.path / "pyproject.toml").read_text().splitlines().index(f"max-file-size = {value}") + 1
+    out = usage_error(backend)
+    assert f"ERROR: pyproject.toml:{line}: tool.guardrails.max-file-size: expected a positive size" in out
+
+
+def test_file_over_max_file_size_is_named_not_read(backend: Backend, junit_dir: Path) -> None:
+    configure(backend, '\n[tool.guardrails]\nmax-file-size = "1 KiB"\n')
+    backend.write({"requirements.txt": f"requests==2.31.0  # {CANARY}\n" + "# padding\n" * 200})
+    run = Run(backend, junit_dir, "-k", "not pyright and not ruff", strict=True)
+    run.verdict(DEP, True)
+    assert "requirements.txt: not read: 2.0 KiB, over max-file-size (1 KiB)" in run.out

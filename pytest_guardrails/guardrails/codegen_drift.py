@@ -24,6 +24,7 @@ from pytest_guardrails.api import Run
 from pytest_guardrails.globs import GlobSet
 from pytest_guardrails.options import Option
 from pytest_guardrails.project import GIT_TIMEOUT
+from pytest_guardrails.project import GitmodulesError
 from pytest_guardrails.project import Target
 from pytest_guardrails.project import has_git_metadata
 from pytest_guardrails.project import normalize_relpath
@@ -350,7 +351,10 @@ def _relation(sm: Git, pinned: str, checked_out: str, shallow: bool) -> str:
 def check_gitmodules(run: Run, report: Report, link: Gitlink, sp: Git) -> None:
     """``.gitmodules`` and the gitlinks agree both ways."""
     p = report.path
-    modules = {normalize_relpath(m.path): m for m in read_gitmodules(run.root)}
+    try:
+        modules = {normalize_relpath(m.path): m for m in read_gitmodules(run.root)}
+    except GitmodulesError as exc:
+        raise GuardrailError(f".gitmodules:{exc.line or 1}: {exc.message}") from None
     module = modules.get(p)
     has_link = link.index is not None or link.head is not None or link.conflict
     if module is not None and not has_link:

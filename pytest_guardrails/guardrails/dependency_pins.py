@@ -19,6 +19,7 @@ from pytest_guardrails.api import Finding
 from pytest_guardrails.api import Guardrail
 from pytest_guardrails.api import NotApplicable
 from pytest_guardrails.api import Run
+from pytest_guardrails.fs import Unreadable
 from pytest_guardrails.options import ConfigError
 from pytest_guardrails.options import Option
 
@@ -516,6 +517,9 @@ def _load_toml(out: Inputs, path: str, text: str) -> dict[str, Any] | None:
 
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        out.error("invalid TOML: nested too deeply", path, 1)
+        return None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         m = _TOML_ERROR_AT.search(message)
@@ -524,6 +528,9 @@ def _load_toml(out: Inputs, path: str, text: str) -> dict[str, Any] | None:
                       int(m.group(2)))
         else:
             out.error(f"invalid TOML: {message}", path, 1)
+        return None
+    except ValueError as exc:  # an integer of more digits than int() converts
+        out.error(f"invalid TOML: {exc}", path, 1)
         return None
 
 
@@ -614,8 +621,12 @@ def logical_lines(text: str) -> Iterator[tuple[int, str]]:
             yield start, line
 
 
+#: ``-r``/``-c`` includes followed this deep, no deeper
+MAX_INCLUDE_DEPTH = 32
+
+
 def read_requirements(out: Inputs, run: Run, path: str, *, lock: bool,
-                      seen: set[str]) -> None:
+                      seen: set[str], depth: int = 0) -> None:
     """Declarations (and, for a lock, ``==`` pins) of a requirements file and its includes."""
     text = _read_text(out, run, path)
     if text is None:
@@ -626,13 +637,22 @@ def read_requirements(out: Inputs, run: Run, path: str, *, lock: bool,
             m = _INCLUDE.match(line)
             if not m:
                 continue  # -e/--editable (no version), --index-url, --hash, ...
-            included = posixpath.normpath(posixpath.join(posixpath.dirname(path), m.group(1)))
-            if included == ".." or included.startswith("../"):
-                out.error(f"{m.group(1)} is outside the repository", path, line_no)
-            elif not (run.root / included).is_file():
+            ref = m.group(1).strip()
+            included = posixpath.normpath(posixpath.join(posixpath.dirname(path), ref))
+            if (included == ".." or included.startswith(("../", "/")) or ref.startswith("~")
+                    or re.match(r"^[A-Za-z]:[\\/]|^[\\/]", ref)):
+                out.error(f"{ref} is outside the repository (not read)", path, line_no)
+            elif "://" in ref:
+                out.error(f"{ref} is a URL (not fetched)", path, line_no)
+            elif not (run.root / included).is_file() and not (run.root / included).is_symlink():
                 out.error(f"included file {included} does not exist", path, line_no)
-            elif included not in seen:
-                read_requirements(out, run, included, lock=lock, seen=seen)
+            elif included in seen:
+                pass
+            elif depth >= MAX_INCLUDE_DEPTH:
+                out.error(f"{ref}: includes nested deeper than {MAX_INCLUDE_DEPTH} files (not read)",
+                          path, line_no)
+            else:
+                read_requirements(out, run, included, lock=lock, seen=seen, depth=depth + 1)
             continue
         req = _REQ_OPTIONS.sub("", line)
         if (req.startswith((".", "/", "~")) or "://" in req.split(";", 1)[0].split("@", 1)[0]
@@ -670,9 +690,12 @@ def _pin(out: Inputs, req: str, path: str, line: int) -> bool:
 
 def _read_text(out: Inputs, run: Run, path: str) -> str | None:
     try:
-        raw = (run.root / path).read_bytes()
+        raw = run.read(path)
     except FileNotFoundError:
         out.error("file not found", path)
+        return None
+    except Unreadable as exc:
+        out.error(exc.message, path)
         return None
     except OSError as exc:
         out.error(f"cannot read: {exc.strerror}", path)

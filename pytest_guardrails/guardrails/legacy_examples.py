@@ -12,6 +12,7 @@ from pytest_guardrails.api import Finding
 from pytest_guardrails.api import Guardrail
 from pytest_guardrails.api import NotApplicable
 from pytest_guardrails.api import Run
+from pytest_guardrails.fs import Unreadable
 from pytest_guardrails.options import Option
 from pytest_guardrails.selection import matching
 
@@ -34,16 +35,21 @@ def _pointer_token(key: str | int) -> str:
 
 def matches(data: Any, regexes: Sequence[re.Pattern[str]], pointer: str = ""
             ) -> Iterator[tuple[str, str]]:
-    """(JSON pointer, value) of every string value matching a regex, in document order."""
-    if isinstance(data, str):
-        if any(r.search(data) for r in regexes):
-            yield pointer, data
-    elif isinstance(data, dict):
-        for k, v in data.items():  # pyright: ignore[reportUnknownVariableType]
-            yield from matches(v, regexes, f"{pointer}/{_pointer_token(k)}")  # pyright: ignore[reportUnknownArgumentType]
-    elif isinstance(data, list):
-        for i, v in enumerate(data):  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
-            yield from matches(v, regexes, f"{pointer}/{i}")
+    """(JSON pointer, value) of every string value matching a regex, in document order.
+
+    Iterative, so any nesting depth ``json.loads`` accepted is walked without a RecursionError."""
+    stack: list[tuple[Any, str]] = [(data, pointer)]
+    while stack:
+        node, at = stack.pop()
+        if isinstance(node, str):
+            if any(r.search(node) for r in regexes):
+                yield at, node
+        elif isinstance(node, dict):
+            items: list[tuple[Any, Any]] = list(node.items())  # pyright: ignore[reportUnknownArgumentType, reportUnknownMemberType]
+            stack.extend((v, f"{at}/{_pointer_token(k)}") for k, v in reversed(items))
+        elif isinstance(node, list):
+            values: list[Any] = node  # pyright: ignore[reportUnknownVariableType]
+            stack.extend((v, f"{at}/{i}") for i, v in reversed(list(enumerate(values))))
 
 
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+', re.S)
@@ -121,6 +127,9 @@ def check_file(rel: str, raw: bytes, regexes: Sequence[re.Pattern[str]]) -> Iter
     except RecursionError:
         yield Finding("JSON nested too deeply to read", rel, error=True)
         return
+    except ValueError as exc:  # an integer of more digits than int() converts
+        yield Finding(f"invalid JSON: {exc}", rel, error=True)
+        return
     hits = list(matches(data, regexes))
     if not hits:
         return
@@ -140,8 +149,11 @@ def check(run: Run) -> Iterator[Finding]:
     files = matching(run, run.project.files(target), OPTIONS["files"].default)
     for rel in files:
         try:
-            raw = (target.root / rel).read_bytes()
-        except FileNotFoundError:
+            raw = run.read(target.rel(rel))
+        except (FileNotFoundError, IsADirectoryError):
+            continue
+        except Unreadable as exc:
+            yield Finding(exc.message, target.rel(rel), error=True)
             continue
         except OSError as exc:
             yield Finding(f"cannot read: {exc.strerror}", target.rel(rel), error=True)

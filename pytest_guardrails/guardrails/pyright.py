@@ -25,8 +25,11 @@ from pytest_guardrails._process import dig
 from pytest_guardrails.api import CannotRun
 from pytest_guardrails.api import Finding
 from pytest_guardrails.api import Guardrail
+from pytest_guardrails.api import GuardrailError
 from pytest_guardrails.api import NotApplicable
 from pytest_guardrails.api import Run
+from pytest_guardrails.fs import Unreadable
+from pytest_guardrails.fs import read_file
 from pytest_guardrails.globs import GlobSet
 from pytest_guardrails.options import Option
 from pytest_guardrails.options import check_relpath
@@ -111,10 +114,16 @@ def strip_jsonc(text: str) -> str:
     return _scan(_scan(text, _drop_comment), _drop_trailing_comma)
 
 
-def _read(path: Path) -> dict[str, Any] | None:
-    """The pyright settings in ``path`` (pyrightconfig.json or pyproject.toml), or None."""
+def _read(path: Path, root: Path) -> dict[str, Any] | None:
+    """The pyright settings in ``path`` (pyrightconfig.json or pyproject.toml), or None.
+
+    Read through ``fs`` contained in ``root``: a config that is a symlink out (or a FIFO, or
+    too big) stops the run rather than being opened."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_file(path, root).decode("utf-8-sig")
+    except Unreadable as exc:
+        rel = Path(os.path.relpath(path, root)).as_posix()
+        raise GuardrailError(f"pyright config {rel} {exc.message}; pyright was not run") from None
     except (OSError, UnicodeDecodeError):
         return None
     try:
@@ -124,7 +133,7 @@ def _read(path: Path) -> dict[str, Any] | None:
             data = dig(tomllib.loads(text), "tool", "pyright")
         else:
             data = json.loads(strip_jsonc(text))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return cast("dict[str, Any]", data) if isinstance(data, dict) else None
 
@@ -139,9 +148,10 @@ def config_file(directory: Path) -> Path | None:
 
 def _chain(target_root: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
     """The target's pyright settings, then each file its ``extends`` names, nearest first."""
-    path = config_file(target_root.resolve())
+    root = target_root.resolve()
+    path = config_file(root)
     for _ in range(MAX_EXTENDS):
-        data = _read(path) if path is not None else None
+        data = _read(path, root) if path is not None else None
         if path is None or data is None:
             return
         yield path, data
@@ -149,6 +159,9 @@ def _chain(target_root: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
         if not isinstance(extends, str):
             return
         path = (path.parent / extends).resolve()
+        if not path.is_relative_to(root):
+            raise GuardrailError(f"pyright config extends {extends!r}, outside the repository; "
+                                 "pyright was not run (it would read that file)")
 
 
 def includes(target_root: Path) -> list[str] | None:
@@ -275,6 +288,12 @@ def check(run: Run) -> list[Finding]:
     exe = _process.find_tool("pyright", "pyright[nodejs]")
     files = [f for f in select(run.project.files(target), includes(target.root))
              if (target.root / f).is_file()]
+    outside = set(run.project.escaping(target, files))
+    if outside:  # pyright would read (and quote) a file outside the repository
+        files = [f for f in files if f not in outside]
+        run.notes.append("not checked (symlink to outside the repository): "
+                         + ", ".join(target.rel(f) for f in sorted(outside)[:5])
+                         + (", ..." if len(outside) > 5 else ""))
     if not files:
         raise NotApplicable("no Python files to check")
     version = bundled_version(exe)

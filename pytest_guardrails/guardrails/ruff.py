@@ -14,6 +14,7 @@ from pytest_guardrails._process import as_list
 from pytest_guardrails._process import dig
 from pytest_guardrails.api import Finding
 from pytest_guardrails.api import Guardrail
+from pytest_guardrails.api import GuardrailError
 from pytest_guardrails.api import Run
 from pytest_guardrails.options import Option
 from pytest_guardrails.project import Project
@@ -53,7 +54,35 @@ def excludes(project: Project, target: Target) -> list[str]:
         elif prefix and not glob.startswith("**/"):
             continue  # a root glob that cannot reach into this submodule
         out.append(f"{base}/{glob.rstrip('/')}")
+    # a symlink out of the target: ruff would read (and quote) a file outside the repository
+    linted = [f for f in project.files(target) if f.endswith(RUFF_SUFFIXES)]
+    out += [f"{base}/{glob_escape(f)}" for f in project.escaping(target, linted)]
     return out
+
+
+#: the files ruff lints or reads its settings from
+RUFF_SUFFIXES = (".py", ".pyi", ".ipynb")
+CONFIG_NAMES = ("pyproject.toml", "ruff.toml", ".ruff.toml")
+
+
+def _configs(project: Project, target: Target) -> list[str]:
+    """Repo-relative ruff settings files that resolve outside their target, among the target's
+    own and those of the directories above it (ruff reads a parent directory's settings)."""
+    out: list[str] = []
+    for t in project.targets:
+        if t != target and not (t.is_root or target.path.startswith(t.path + "/")):
+            continue
+        above = "" if t.is_root else t.path + "/"
+        mine = [f for f in project.files(t) if f.rpartition("/")[2] in CONFIG_NAMES
+                and (t == target or (above + f).rpartition("/")[0] in _parents(target.path))]
+        out += [t.rel(f) for f in project.escaping(t, mine)]
+    return out
+
+
+def _parents(path: str) -> set[str]:
+    """``"a/b/c"`` -> ``{"", "a", "a/b"}``."""
+    parts = path.split("/")
+    return {"/".join(parts[:i]) for i in range(len(parts))}
 
 
 def command(exe: str, project: Project, target: Target, args: Sequence[str]) -> list[str]:
@@ -81,6 +110,15 @@ def findings(root: Path, diagnostics: list[object]) -> Iterator[Finding]:
 def check(run: Run) -> list[Finding]:
     target = run.target
     run.project.require_checked_out(target)
+    for config in _configs(run.project, target):
+        raise GuardrailError(f"{config} is a symlink to outside the repository; ruff was not "
+                             "run (it would read that file)")
+    linted = [f for f in run.project.files(target) if f.endswith(RUFF_SUFFIXES)]
+    skipped = run.project.escaping(target, linted)
+    if skipped:
+        run.notes.append("not linted (symlink to outside the repository): "
+                         + ", ".join(target.rel(f) for f in skipped[:5])
+                         + (", ..." if len(skipped) > 5 else ""))
     exe = _process.find_tool("ruff", "ruff")
     run.tool = _process.tool_version(exe) or "ruff"
     argv = command(exe, run.project, target, run.settings["args"])

@@ -15,6 +15,7 @@ from pytest_guardrails.api import Guardrail
 from pytest_guardrails.api import GuardrailError
 from pytest_guardrails.api import NotApplicable
 from pytest_guardrails.api import Run
+from pytest_guardrails.fs import Unreadable
 from pytest_guardrails.options import ConfigError
 from pytest_guardrails.options import Option
 from pytest_guardrails.project import Project
@@ -58,15 +59,16 @@ def _lookup(data: Any, dotted: str) -> Any:
 
 
 def read_source(run: Run, source: str, key: str) -> str:
-    path = run.root / source
     target = run.project.target_of(source)
-    if not path.is_file():
+    try:
+        text = run.read(source).decode("utf-8-sig")
+    except (FileNotFoundError, IsADirectoryError):
         if not target.is_root and not run.project.is_checked_out(target):
             raise CannotRun(f"submodule {target.path} is not checked out, so {source} is missing",
-                            f"git submodule update --init {target.path}")
-        raise GuardrailError(f"version source {source} does not exist")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
+                            f"git submodule update --init {target.path}") from None
+        raise GuardrailError(f"version source {source} does not exist") from None
+    except Unreadable as exc:
+        raise GuardrailError(f"version source {source} {exc.message}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise GuardrailError(f"cannot read version source {source}: {exc}") from None
     try:
@@ -78,6 +80,8 @@ def read_source(run: Run, source: str, key: str) -> str:
             data = json.loads(text)
     except ValueError as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
         raise GuardrailError(f"cannot parse version source {source}: {exc}") from None
+    except RecursionError:
+        raise GuardrailError(f"cannot parse version source {source}: nested too deeply") from None
     try:
         value = _lookup(data, key)
     except KeyError:
@@ -159,11 +163,13 @@ def check(run: Run) -> Iterator[Finding]:
     import yaml
 
     for rel in files:
-        path = run.root / rel
         try:
-            text = path.read_bytes().decode("utf-8")
-        except FileNotFoundError:
+            text = run.read(rel).decode("utf-8")
+        except (FileNotFoundError, IsADirectoryError):
             continue  # deleted in the work tree but still in the index
+        except Unreadable as exc:
+            yield Finding(exc.message, rel, error=True)
+            continue
         except UnicodeDecodeError as exc:
             yield Finding(f"not UTF-8 (byte {exc.start})", rel, 1, error=True)
             continue
@@ -177,6 +183,9 @@ def check(run: Run) -> Iterator[Finding]:
         block, first = fm
         try:
             value, line = frontmatter_value(block, fm_key)
+        except RecursionError:
+            yield Finding("invalid YAML frontmatter: nested too deeply", rel, first, error=True)
+            continue
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line_no = first + mark.line if mark is not None else 1
