@@ -247,12 +247,16 @@ def locate(text: str, dotted: str) -> int | None:
     table, _, leaf = norm.rpartition(".")
     current = ""
     header_line: int | None = None
+    #: the deepest table header holding the key (a missing required key is located there)
+    parent: tuple[int, int] | None = None
     for lineno, line in enumerate(text.splitlines(), start=1):
         m = _HEADER.match(line)
         if m:
             current = _norm_key(m.group(1))
             if current == norm:
                 header_line = lineno
+            elif norm.startswith(current + ".") and (parent is None or len(current) > parent[0]):
+                parent = (len(current), lineno)
             continue
         km = re.match(r"\s*((?:\"(?:[^\"\\]|\\.)*\"|'[^']*'|[A-Za-z0-9_.\-\s\"'])+?)\s*=", line)
         if not km:
@@ -262,6 +266,8 @@ def locate(text: str, dotted: str) -> int | None:
             return lineno
         if norm.startswith(f"{current}.{key}.") and current:
             return lineno  # a dotted key or inline table holding the key
+    if header_line is None and parent is not None and parent[0] > len(PREFIX):
+        return parent[1]
     return header_line
 
 

@@ -4,7 +4,9 @@ without wildcards also matches everything below it, as a git pathspec does (``ap
 and ``app/shaderlib/`` match ``app/shaderlib/a/b.glsl``).
 
 Many globs compile into one regular expression, so matching a file list is one ``re`` call per
-file.
+file. Globs come from the repository's configuration, so ``problem`` bounds them before use: a glob
+with dozens of ``*`` would backtrack polynomially (``*a*a*a...``) on every path; repeated ``**/``
+collapse into one.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ def glob_to_regex(pattern: str) -> str:
                 if at_start and j < n and pattern[j] == "/":
                     out.append("(?:.*/)?")  # "**/" = zero or more directories
                     i = j + 1
+                    while pattern.startswith("**/", i):  # "**/**/" is "**/"
+                        i += 3
                     continue
                 if at_start and j == n:
                     out.append(".*")  # trailing "**" = everything below
@@ -64,6 +68,28 @@ def pattern_regex(pattern: str) -> str:
     if not bare:
         return ".*"
     return f"{re.escape(bare)}(?:/.*)?"
+
+
+#: the most wildcards (``*``, ``?``, ``[...]``) one glob may hold, and its longest length
+MAX_WILDCARDS = 16
+MAX_LENGTH = 1024
+_WILDCARD = re.compile(r"\*+|\?|\[")
+
+
+def problem(pattern: str) -> str | None:
+    """Why ``pattern`` cannot be used as a glob (too many wildcards, too long, an invalid
+    ``[...]`` class), or None."""
+    if len(pattern) > MAX_LENGTH:
+        return f"longer than {MAX_LENGTH} characters"
+    wildcards = len(_WILDCARD.findall(pattern))
+    if wildcards > MAX_WILDCARDS:
+        return (f"{wildcards} wildcards (at most {MAX_WILDCARDS}: each one multiplies the work of "
+                "matching every path)")
+    try:
+        re.compile(glob_to_regex(pattern))
+    except re.error as exc:
+        return f"invalid: {exc}"
+    return None
 
 
 class GlobSet:

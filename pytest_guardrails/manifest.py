@@ -33,10 +33,12 @@ import sys
 from typing import TYPE_CHECKING
 from typing import Any
 
+from pytest_guardrails import bounded
 from pytest_guardrails.fs import Reader
 from pytest_guardrails.fs import Unreadable
 from pytest_guardrails.fs import read_file
 from pytest_guardrails.globs import GlobSet
+from pytest_guardrails.globs import problem as glob_problem
 
 if TYPE_CHECKING:
     import argparse
@@ -138,14 +140,16 @@ class Drift:
 # --- hashing and file sets -----------------------------------------------------------------------
 
 
-def compile_ignore(patterns: Sequence[str]) -> re.Pattern[bytes] | None:
-    """One bytes regex matching a line to leave out of the hash, or None."""
+def compile_ignore(patterns: Sequence[str]) -> bounded.Pattern[bytes] | None:
+    """One bytes regex matching a line to leave out of the hash, or None. Its searches are
+    time-bounded (``bounded``): a catastrophic pattern is a ``ManifestError``, not a hang."""
     if not patterns:
         return None
-    return re.compile(b"|".join(b"(?:" + p.encode("utf-8") + b")" for p in patterns), re.M)
+    return bounded.compile_bytes(b"|".join(b"(?:" + p.encode("utf-8") + b")" for p in patterns),
+                                 bounded.MULTILINE)
 
 
-def _drop_lines(data: bytes, ignore: re.Pattern[bytes]) -> bytes:
+def _drop_lines(data: bytes, ignore: bounded.Pattern[bytes]) -> bytes:
     """``data`` without the lines in which ``ignore`` matches (searched line by line)."""
     spans: list[tuple[int, int]] = []
     for m in ignore.finditer(data):
@@ -171,7 +175,7 @@ def _drop_lines(data: bytes, ignore: re.Pattern[bytes]) -> bytes:
     return b"".join(out)
 
 
-def file_hash(data: bytes, ignore: re.Pattern[bytes] | None = None) -> str:
+def file_hash(data: bytes, ignore: bounded.Pattern[bytes] | None = None) -> str:
     """``sha256:<hex>`` of ``data``, LF-normalised and without ignored lines (text files only)."""
     if data.find(b"\0", 0, BINARY_SNIFF) < 0:
         if b"\r\n" in data:
@@ -259,7 +263,7 @@ def list_files(root: Path, patterns: Sequence[str], exclude: Sequence[str] = (),
     return [f for f in files if f not in skipped and not excluded.match(f)]
 
 
-def hash_files(root: Path, files: Iterable[str], ignore: re.Pattern[bytes] | None,
+def hash_files(root: Path, files: Iterable[str], ignore: bounded.Pattern[bytes] | None,
                cache: dict[bytes | None, dict[str, str]] | None = None,
                blobs: dict[str, str] | None = None) -> dict[str, str]:
     """Hash of each file; an unreadable one raises ``ManifestError``.
@@ -282,7 +286,10 @@ def hash_files(root: Path, files: Iterable[str], ignore: re.Pattern[bytes] | Non
                 raise ManifestError(f"{rel}: {exc.message}") from None
             except OSError as exc:
                 raise ManifestError(f"cannot read {rel}: {exc.strerror}") from None
-            digest = seen[rel] = file_hash(data, ignore)
+            try:
+                digest = seen[rel] = file_hash(data, ignore)
+            except bounded.RegexTimeout as exc:
+                raise ManifestError(f"{rel}: ignore_lines {exc}") from None
             if blobs is not None:
                 blobs[rel] = git_blob_id(data)
         out[rel] = digest
@@ -314,6 +321,9 @@ def _relpattern(where: str, value: Any) -> str:
     if (value.startswith(("/", "../")) or value == ".." or value.endswith("/..")
             or "/../" in value or "\\" in value):
         raise ManifestError(f"{where}: {value!r} must be a posix path relative to the manifest")
+    why = glob_problem(value)
+    if why is not None:
+        raise ManifestError(f"{where}: glob {value!r}: {why}")
     return value
 
 
@@ -334,8 +344,8 @@ def _regexes(where: str, value: Any) -> tuple[str, ...]:
     items: list[str] = value  # pyright: ignore[reportUnknownVariableType]
     for i, v in enumerate(items):
         try:
-            re.compile(v.encode("utf-8"))
-        except re.error as exc:
+            bounded.compile_bytes(v.encode("utf-8"))
+        except bounded.error as exc:
             raise ManifestError(f"{where}[{i}]: invalid regular expression {v!r}: {exc}") from None
     return tuple(items)
 

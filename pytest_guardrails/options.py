@@ -81,17 +81,17 @@ def _str_list(key: str, value: Any) -> tuple[str, ...]:
 
 
 def _regex(key: str, value: str) -> str:
+    from pytest_guardrails import bounded
     from pytest_guardrails.grep_syntax import habit
 
     grep = habit(value)
     if grep is not None:
         raise ConfigError(key, f"{key}: {value!r}: {grep}")
-    try:
-        with warnings.catch_warnings():  # "possible nested set": under -W error, an exception
-            warnings.simplefilter("ignore", FutureWarning)
-            re.compile(value)
-    except re.error as exc:
-        raise ConfigError(key, f"{key}: invalid regular expression {value!r}: {exc}") from None
+    with warnings.catch_warnings():  # "possible nested set": under -W error, an exception
+        warnings.simplefilter("ignore", FutureWarning)
+        why = bounded.check(value)
+    if why is not None:
+        raise ConfigError(key, f"{key}: invalid regular expression {value!r}: {why}")
     return value
 
 
@@ -112,6 +112,16 @@ def _size(key: str, value: Any) -> int:
             return size
     raise ConfigError(key, f"{key}: expected a positive size in bytes (an integer, or a string "
                            f"such as \"10 MiB\"), got {value!r}")
+
+
+def _glob(key: str, value: str) -> str:
+    from pytest_guardrails.globs import problem
+
+    glob = check_relpath(key, value)
+    why = problem(glob)
+    if why is not None:
+        raise ConfigError(key, f"{key}: glob {value!r}: {why}")
+    return glob
 
 
 def _convert(kind: str, key: str, value: Any, choices: tuple[str, ...]) -> Any:
@@ -136,8 +146,10 @@ def _convert(kind: str, key: str, value: Any, choices: tuple[str, ...]) -> Any:
         return _str_list(key, value)
     if kind == "path":
         return check_relpath(key, _str(key, value))
-    if kind in ("paths", "globs"):
+    if kind == "paths":
         return tuple(check_relpath(f"{key}[{i}]", s) for i, s in enumerate(_str_list(key, value)))
+    if kind == "globs":
+        return tuple(_glob(f"{key}[{i}]", s) for i, s in enumerate(_str_list(key, value)))
     if kind == "auto-or-paths":
         if value == "auto":
             return "auto"

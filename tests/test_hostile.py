@@ -553,3 +553,87 @@ def test_file_over_max_file_size_is_named_not_read(backend: Backend, junit_dir: 
     run = Run(backend, junit_dir, "-k", "not pyright and not ruff", strict=True)
     run.verdict(DEP, True)
     assert "requirements.txt: not read: 2.0 KiB, over max-file-size (1 KiB)" in run.out
+
+
+# --- bounded work: user regexes cannot hang a run, globs cannot explode ----------------------------
+
+REDOS = "(a+)+$"
+EVIL_LINE = "a" * 5000 + "!"
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("strict", [False, True])
+def test_redos_forbid_pattern_is_stopped_and_located(backend: Backend, junit_dir: Path,
+                                                     strict: bool) -> None:
+    configure(backend, f"\n[tool.guardrails.forbid.evil]\npattern = '{REDOS}'\nfiles = [\"app/*.txt\"]\n")
+    backend.write({"app/evil.txt": f"fine\n{EVIL_LINE}\n"})
+    run = Run(backend, junit_dir, "-k", "not pyright and not ruff", strict=strict)
+    run.verdict(("forbid-evil", "."), strict)
+    assert f"app/evil.txt: pattern '{REDOS}' took longer than" in run.out
+    assert "not searched further" in run.out
+
+
+@pytest.mark.timeout(60)
+def test_redos_legacy_examples_pattern_is_stopped_and_located(backend: Backend,
+                                                              junit_dir: Path) -> None:
+    configure(backend, f"\n[tool.guardrails.legacy-examples]\npatterns = ['{REDOS}']\n")
+    commit_in_schemas(backend, {"examples/Evil.json": f'{{"a": "{EVIL_LINE}"}}\n'})
+    run = Run(backend, junit_dir, "-k", "not pyright and not ruff", xdist=True)
+    run.verdict(("legacy-examples", "libs/schemas"), False)
+    assert f"libs/schemas/examples/Evil.json: pattern '{REDOS}' took longer than" in run.out
+
+
+@pytest.mark.timeout(60)
+def test_redos_manifest_ignore_lines_is_stopped_and_located(backend: Backend,
+                                                            junit_dir: Path) -> None:
+    import json
+
+    from pytest_guardrails import manifest
+
+    configure(backend, '\n[tool.guardrails.codegen-drift]\ngenerated = ["python/src"]\n')
+    tone = "python/src/synesthetic_schemas/tone.py"
+    backend.write({tone: f"# {EVIL_LINE}\nclass Tone:\n    pass\n"}, in_schemas=True)
+    path = backend.schemas / "codegen.manifest.json"
+    assert manifest.main(["write", "-m", str(path), "-g", "python", "--input",
+                          "jsonschema/*.schema.json", "--output", "python/src/synesthetic_schemas"]) == 0
+    data = json.loads(path.read_text())
+    data["generators"]["python"]["ignore_lines"] = [REDOS]
+    commit_in_schemas(backend, {"codegen.manifest.json": json.dumps(data, indent=2) + "\n"})
+    # an uncommitted edit: the output is hashed (committed, unchanged files are compared by
+    # their git blob ids)
+    backend.write({tone: f"# {EVIL_LINE}\nclass Tone:\n    pass  # edited\n"}, in_schemas=True,
+                  commit=False)
+    run = Run(backend, junit_dir, "-k", "not pyright and not ruff", strict=True)
+    run.verdict(("codegen-drift", "libs/schemas"), True)
+    assert (f"cannot use the manifest: {tone}: ignore_lines pattern '(?:{REDOS})' took longer "
+            "than") in run.out
+
+
+@pytest.mark.parametrize(("table", "message"), [
+    ('[tool.guardrails.forbid.x]\npattern = "(unclosed"\n',
+     "tool.guardrails.forbid.x.pattern: invalid regular expression '(unclosed'"),
+    ('[tool.guardrails.forbid.x]\nfiles = ["*.py"]\n',
+     "tool.guardrails.forbid.x: missing required key 'pattern'"),
+    ('[tool.guardrails.forbid.x]\npattern = "x"\nfiles = ["a[z-a].py"]\n',
+     "tool.guardrails.forbid.x.files[0]: glob 'a[z-a].py': invalid: bad character range z-a"),
+    ('[tool.guardrails.forbid.x]\npattern = "x"\nfiles = ["' + "*a" * 40 + '"]\n',
+     "tool.guardrails.forbid.x.files[0]: glob '" + "*a" * 40 + "': 40 wildcards (at most 16"),
+    ('[tool.guardrails.legacy-examples]\npatterns = ["ok", "[z-a]"]\n',
+     "tool.guardrails.legacy-examples.patterns[1]: invalid regular expression '[z-a]'"),
+    ('[tool.guardrails]\nexclude = ["' + "?" * 20 + '"]\n',
+     "tool.guardrails.exclude[0]: glob '" + "?" * 20 + "': 20 wildcards"),
+    ('[tool.guardrails.version-ssot]\nsource = "v.json"\nkey = "v"\nfiles = ["' + "x" * 2000 + '"]\n',
+     "tool.guardrails.version-ssot.files[0]: glob '" + "x" * 2000 + "': longer than 1024 characters"),
+])
+def test_bad_regex_or_glob_is_a_located_usage_error(backend: Backend, table: str,
+                                                    message: str) -> None:
+    pyproject = (backend.path / "pyproject.toml").read_text()
+    if table.startswith("[tool.guardrails.version-ssot]"):
+        pyproject = pyproject.split("[tool.guardrails.version-ssot]")[0]
+    backend.write({"pyproject.toml": pyproject + "\n" + table})
+    text = (backend.path / "pyproject.toml").read_text().splitlines()
+    key_line = max(i for i, ln in enumerate(text, start=1)
+                   if ln.startswith(("pattern", "files", "patterns", "exclude")) or ln.startswith("[tool.guardrails.forbid"))
+    out = usage_error(backend)
+    assert re.search(rf"ERROR: pyproject.toml:\d+: {re.escape(message)}", out), out
+    assert key_line > 0

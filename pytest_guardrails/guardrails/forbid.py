@@ -6,8 +6,10 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 import re
+from typing import TYPE_CHECKING
 from typing import Any
 
+from pytest_guardrails import bounded
 from pytest_guardrails import escape
 from pytest_guardrails.api import Finding
 from pytest_guardrails.api import Guardrail
@@ -21,6 +23,9 @@ from pytest_guardrails.selection import name_files
 from pytest_guardrails.sources import Scan
 from pytest_guardrails.sources import Unreadable
 from pytest_guardrails.targeting import own_keys as _own
+
+if TYPE_CHECKING:
+    from regex import Match
 
 PREFIX = "tool.guardrails.forbid"
 
@@ -153,13 +158,16 @@ class Matcher:
     """A pattern searched line by line, with a whole-text prefilter where that is exact."""
 
     pattern: str
-    line: re.Pattern[str]
-    whole: re.Pattern[str] | None
+    line: bounded.Pattern[str]
+    whole: bounded.Pattern[str] | None
 
     @classmethod
     def compile(cls, pattern: str) -> Matcher:
-        line = re.compile(pattern)
-        whole = None if _CONTEXT_SENSITIVE.search(pattern) else re.compile(pattern, re.M)
+        """Both searches bounded by one ``bounded.Budget`` (one per guardrail item)."""
+        budget = bounded.Budget()
+        line = bounded.compile_str(pattern, budget=budget)
+        whole = (None if _CONTEXT_SENSITIVE.search(pattern)
+                 else bounded.compile_str(pattern, bounded.MULTILINE, budget))
         return cls(pattern, line, whole)
 
     def lines(self, text: str) -> Iterator[tuple[int, int, str]]:
@@ -197,8 +205,8 @@ class Matcher:
             pos = end + 1
 
 
-def _first_in_code(regex: re.Pattern[str], line: str, begin: int,
-                   spans: list[tuple[int, int]], starts: list[int]) -> re.Match[str] | None:
+def _first_in_code(regex: bounded.Pattern[str], line: str, begin: int,
+                   spans: list[tuple[int, int]], starts: list[int]) -> Match[str] | None:
     """The first match in ``line`` that touches no comment or string span (text offsets)."""
     pos = 0
     while pos <= len(line):
@@ -214,6 +222,14 @@ def _first_in_code(regex: re.Pattern[str], line: str, begin: int,
 
 
 def check(run: Run) -> Iterator[Finding]:
+    at: list[str] = []
+    try:
+        yield from _check(run, at)
+    except bounded.RegexTimeout as exc:  # a catastrophic pattern: located, and no further search
+        yield Finding(str(exc), at[0] if at else None, error=True)
+
+
+def _check(run: Run, at: list[str]) -> Iterator[Finding]:
     s = run.settings
     target = run.target
     run.project.require_checked_out(target)
@@ -226,6 +242,7 @@ def check(run: Run) -> Iterator[Finding]:
     binary: list[str] = []
     not_code: list[str] = []
     for source in scan.sources(matching(run, run.project.files(target), OPTIONS["files"].default)):
+        at[:] = [source.rel]
         if literal is not None and literal not in source.raw:
             continue
         try:

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 import json
 import re
 from typing import Any
+from typing import Union
 
+from pytest_guardrails import bounded
 from pytest_guardrails.api import Finding
 from pytest_guardrails.api import Guardrail
 from pytest_guardrails.api import NotApplicable
@@ -17,6 +19,9 @@ from pytest_guardrails.options import Option
 from pytest_guardrails.selection import matching
 
 NAME = "legacy-examples"
+
+#: a compiled pattern: ``bounded.Pattern`` here, ``re.Pattern`` also works
+Searcher = Union[bounded.Pattern[str], "re.Pattern[str]"]
 
 OPTIONS = {
     "files": Option("globs", ("**/examples/**/*.json",),
@@ -33,7 +38,7 @@ def _pointer_token(key: str | int) -> str:
     return str(key).replace("~", "~0").replace("/", "~1")
 
 
-def matches(data: Any, regexes: Sequence[re.Pattern[str]], pointer: str = ""
+def matches(data: Any, regexes: Sequence[Searcher], pointer: str = ""
             ) -> Iterator[tuple[str, str]]:
     """(JSON pointer, value) of every string value matching a regex, in document order.
 
@@ -108,7 +113,7 @@ def _snippet(value: str) -> str:
     return one if len(one) <= SNIPPET else one[: SNIPPET - 3] + "..."
 
 
-def check_file(rel: str, raw: bytes, regexes: Sequence[re.Pattern[str]]) -> Iterator[Finding]:
+def check_file(rel: str, raw: bytes, regexes: Sequence[Searcher]) -> Iterator[Finding]:
     if b"\0" in raw[:8192]:
         yield Finding("binary file, not JSON", rel, error=True)
         return
@@ -145,7 +150,8 @@ def check(run: Run) -> Iterator[Finding]:
         raise NotApplicable(f"no patterns: set [tool.guardrails.{NAME}] patterns")
     target = run.target
     run.project.require_checked_out(target)
-    regexes = [re.compile(p) for p in patterns]
+    budget = bounded.Budget()
+    regexes = [bounded.compile_str(p, budget=budget) for p in patterns]
     files = matching(run, run.project.files(target), OPTIONS["files"].default)
     for rel in files:
         try:
@@ -158,7 +164,11 @@ def check(run: Run) -> Iterator[Finding]:
         except OSError as exc:
             yield Finding(f"cannot read: {exc.strerror}", target.rel(rel), error=True)
             continue
-        yield from check_file(target.rel(rel), raw, regexes)
+        try:
+            yield from check_file(target.rel(rel), raw, regexes)
+        except bounded.RegexTimeout as exc:
+            yield Finding(str(exc), target.rel(rel), error=True)
+            return
 
 
 GUARDRAIL = Guardrail(
