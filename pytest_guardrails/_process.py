@@ -1,9 +1,14 @@
 """Run an external tool: argv list (never a shell), always a timeout, output captured.
 
 Tools resolve to the scripts directory of the Python running pytest first (where ``pip install``
-put them next to pytest), then ``PATH``. On a timeout the tool's whole process group is killed,
-so a wrapper that started a child (pyright's Python launcher starts Node) cannot keep the pipes
-open and hang the run.
+put them next to pytest), then ``PATH``. On a timeout the tool's whole process group is killed
+(SIGKILL: a tool that ignores SIGTERM stops too), so a wrapper that started a child (pyright's
+Python launcher starts Node) cannot keep the pipes open and hang the run. A tool runs in its own
+session, so a Ctrl-C or a SIGTERM meant for pytest does not reach it: while tools run, pytest's
+SIGTERM and SIGINT kill their process groups before pytest itself stops.
+
+A guardrail's ``timeout`` bounds its whole item: a ``Deadline`` started with the item is what
+its version probe and its tool run share.
 """
 
 from __future__ import annotations
@@ -19,6 +24,11 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import threading
+import time
+from types import FrameType
+from typing import Callable
+from typing import Union
 from typing import cast
 
 from pytest_guardrails.api import CannotRun
@@ -95,30 +105,85 @@ def which(name: str) -> str | None:
     return shutil.which(name)
 
 
-def run(argv: Sequence[str], *, cwd: Path, timeout: float, env: Mapping[str, str] | None = None,
-        stdin: str | None = None) -> Result:
-    """Run ``argv`` in ``cwd``; raise ``ProcessTimeout`` after ``timeout`` seconds.
+class Deadline:
+    """``seconds`` from now: what the steps of one item (version probe, tool run) share."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def left(self, at_most: float | None = None) -> float:
+        """Seconds left (a little more than none when none are: the step then times out)."""
+        left = max(self.end - time.monotonic(), 0.01)
+        return left if at_most is None else min(left, at_most)
+
+
+Timeout = Union[float, Deadline]
+
+#: process groups of the tools running now (killed when pytest is told to stop)
+_running: set[int] = set()
+_Handler = Union[Callable[[int, Union[FrameType, None]], object], int, None]
+_previous: dict[int, _Handler] = {}
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM/SIGINT while tools run: kill their groups, then do what pytest would have done."""
+    for pgid in list(_running):
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except OSError:
+            pass
+    previous = _previous.get(signum, signal.SIG_DFL)
+    if callable(previous):
+        previous(signum, frame)
+    elif previous == signal.SIG_DFL:
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+
+def _watch_signals() -> None:
+    """Install ``_on_signal`` once (only the main thread may install handlers)."""
+    if os.name != "posix" or threading.current_thread() is not threading.main_thread():
+        return
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        current = signal.getsignal(signum)
+        if current is not _on_signal:
+            _previous[signum] = current
+            signal.signal(signum, _on_signal)
+
+
+def run(argv: Sequence[str], *, cwd: Path, timeout: Timeout,
+        env: Mapping[str, str] | None = None, stdin: str | None = None) -> Result:
+    """Run ``argv`` in ``cwd``; raise ``ProcessTimeout`` after ``timeout`` seconds (or when the
+    ``Deadline`` passes).
 
     ``OSError`` (not executable, vanished) propagates to the caller.
     """
     posix = os.name == "posix"
+    seconds = timeout.left() if isinstance(timeout, Deadline) else timeout
+    shown = timeout.seconds if isinstance(timeout, Deadline) else timeout
+    if posix:
+        _watch_signals()
     proc = subprocess.Popen(
         list(argv), cwd=cwd, env=dict(env) if env is not None else None,
         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         start_new_session=posix,
     )
+    _running.add(proc.pid)
     try:
         out, err = proc.communicate(
-            stdin.encode("utf-8") if stdin is not None else None, timeout=timeout)
+            stdin.encode("utf-8") if stdin is not None else None, timeout=seconds)
     except subprocess.TimeoutExpired:
         _kill(proc, posix)
         out, err = _drain(proc)
-        raise ProcessTimeout(argv, timeout, _decode(out), _decode(err)) from None
+        raise ProcessTimeout(argv, shown, _decode(out), _decode(err)) from None
     except BaseException:  # KeyboardInterrupt: leave no orphan behind
         _kill(proc, posix)
         proc.wait()
         raise
+    finally:
+        _running.discard(proc.pid)
     return Result(tuple(argv), proc.returncode, _decode(out), _decode(err))
 
 
@@ -191,7 +256,7 @@ def find_tool(name: str, install: str) -> str:
     return exe
 
 
-def run_tool(name: str, argv: Sequence[str], *, cwd: Path, timeout: float,
+def run_tool(name: str, argv: Sequence[str], *, cwd: Path, timeout: Timeout,
              env: Mapping[str, str] | None = None, stdin: str | None = None) -> Result:
     """``run`` for a guardrail's tool: a timeout or a failure to start is a ``GuardrailError``.
     A run of exactly this command started at session start (``early``) is taken instead."""
@@ -204,7 +269,7 @@ def run_tool(name: str, argv: Sequence[str], *, cwd: Path, timeout: float,
         return run(argv, cwd=cwd, timeout=timeout, env=env, stdin=stdin)
     except ProcessTimeout as exc:
         raise GuardrailError(
-            f"{name} timed out after {timeout:g} s (raise [tool.guardrails.{name}] timeout)\n"
+            f"{name} timed out after {exc.timeout:g} s (raise [tool.guardrails.{name}] timeout)\n"
             + exc.describe()) from None
     except OSError as exc:
         raise GuardrailError(f"{name} could not be started: {argv[0]}: {exc.strerror or exc}"

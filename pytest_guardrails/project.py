@@ -22,6 +22,7 @@ from typing import Callable
 
 from pytest_guardrails.api import CannotRun
 from pytest_guardrails.api import GuardrailError
+from pytest_guardrails.escape import shell
 from pytest_guardrails.fs import Reader
 from pytest_guardrails.fs import Unreadable
 from pytest_guardrails.fs import read_file
@@ -521,7 +522,7 @@ class Project:
         """Raise ``CannotRun`` when ``target`` is a submodule that is not checked out."""
         if not self.is_checked_out(target):
             raise CannotRun(f"submodule {target.path} is not checked out",
-                            f"git submodule update --init {target.path}")
+                            f"git submodule update --init {shell(target.path)}")
 
     def is_checked_out(self, target: Target) -> bool:
         """A submodule directory holds something (initialised, or a vendored copy)."""

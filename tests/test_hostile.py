@@ -7,16 +7,29 @@ located message, and that the other guardrails still ran.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import hashlib
 import os
 from pathlib import Path
 import re
+import shutil
+import signal
 import stat
+import subprocess
+import sys
+import time
 
 import pytest
 
 from conftest import Backend
+from pytest_guardrails import _process
+from pytest_guardrails import api
 from pytest_guardrails import escape
+from pytest_guardrails import session
+
+# imported here, before any inner run: pytester restores sys.modules after each in-process run,
+# and a conftest guardrail must raise the GuardrailError class the engine catches
+ENGINE = (_process, api, session)
 
 CANARY = "canary-5f2c9e-never-print-me"
 
@@ -76,13 +89,14 @@ class Run:
     repository, its submodule or their git dirs, and printed no INTERNALERROR or internal error."""
 
     def __init__(self, backend: Backend, tmp: Path, *args: str, strict: bool = False,
-                 xdist: bool = False, canaries: tuple[str, ...] = (CANARY,)) -> None:
+                 xdist: bool = False, canaries: tuple[str, ...] = (CANARY,),
+                 only: bool = True) -> None:
         before = tree_state(backend.path)
         junit = tmp / "junit.xml"
         extra = ["-n", "2"] if xdist else []
         mode = "--guardrails-mode=strict" if strict else "--guardrails-mode=warn"
-        self.result = backend.run("--guardrails-only", mode, "-rA", f"--junitxml={junit}",
-                                  *extra, *args)
+        self.result = backend.run("--guardrails-only" if only else "--guardrails", mode, "-rA",
+                                  f"--junitxml={junit}", *extra, *args)
         after = tree_state(backend.path)
         assert after == before, "the run changed the repository"
         self.out = raw_output(self.result)
@@ -107,7 +121,7 @@ class Run:
         assert self.ret == (1 if strict else 0), self.out
 
 
-_ROW = re.compile(r"^(\S+)\s{2,}(\S+)\s{2,}(passed|failed|xfailed|skipped)\b")
+_ROW = re.compile(r"^(\S+)\s{2,}(.+?)\s{2,}(passed|failed|xfailed|skipped)\b")
 
 
 def table(result: pytest.RunResult) -> dict[tuple[str, str], str]:
@@ -637,3 +651,154 @@ def test_bad_regex_or_glob_is_a_located_usage_error(backend: Backend, table: str
     out = usage_error(backend)
     assert re.search(rf"ERROR: pyproject.toml:\d+: {re.escape(message)}", out), out
     assert key_line > 0
+
+
+# --- timeouts and signals: no tool outlives its item, or pytest -------------------------------------
+
+HANG_TOOL = '''\
+import signal
+import subprocess
+import sys
+import time
+
+for sig in (signal.SIGTERM, signal.SIGINT):
+    signal.signal(sig, signal.SIG_IGN)
+child = ("import signal, time\\n"
+         "for s in (signal.SIGTERM, signal.SIGINT):\\n    signal.signal(s, signal.SIG_IGN)\\n"
+         "time.sleep(600)\\n")
+subprocess.Popen([sys.executable, "-c", child, sys.argv[1]])
+print("started", flush=True)
+time.sleep(600)
+'''
+
+HANG_CONFTEST = '''\
+import sys
+
+from pytest_guardrails import _process
+from pytest_guardrails.api import Guardrail
+from pytest_guardrails.options import Option
+
+
+def check(run):
+    _process.run_tool("hang", [sys.executable, str(run.root / "hang_tool.py"), {marker!r}],
+                      cwd=run.root, timeout=run.settings["timeout"])
+    return []
+
+
+def pytest_guardrails_register(config):
+    return [Guardrail(name="hang", check=check, scope=lambda project, settings: project.targets[:1],
+                      options={{"timeout": Option("number", 600.0, "seconds")}})]
+'''
+
+
+def processes(marker: str) -> list[str]:
+    out = subprocess.run(("ps", "-ewwo", "pid,stat,args"), capture_output=True, text=True,
+                         check=True).stdout
+    rows = [ln.split(None, 2) for ln in out.splitlines()[1:]]
+    return [" ".join(r) for r in rows if len(r) == 3 and marker in r[2] and not r[1].startswith("Z")
+            and not r[2].startswith("ps ")]
+
+
+def wait_for(predicate: Callable[[], bool], seconds: float) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+def hang_repo(backend: Backend, marker: str, timeout: float) -> None:
+    backend.write({"conftest.py": HANG_CONFTEST.format(marker=marker), "hang_tool.py": HANG_TOOL})
+    configure(backend, f"\n[tool.guardrails.hang]\ntimeout = {timeout}\n")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("strict", [False, True])
+def test_tool_ignoring_sigterm_is_killed_at_its_timeout(backend: Backend, junit_dir: Path,
+                                                        strict: bool) -> None:
+    marker = f"hang-marker-{os.getpid()}-{strict}"
+    hang_repo(backend, marker, 1.5)
+    run = Run(backend, junit_dir, "-k", "hang or blanket or legacy", strict=strict, only=False)
+    run.verdict(("hang", "."), strict)
+    assert "hang timed out after 1.5 s (raise [tool.guardrails.hang] timeout)" in run.out
+    assert "return code: none (killed after 1.5 s)" in run.out
+    assert wait_for(lambda: not processes(marker), 10), processes(marker)
+
+
+def _start_pytest(backend: Backend, log: Path, *args: str) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            (sys.executable, "-m", "pytest", "-p", "guardrails", "-p", "no:cacheprovider", *args),
+            cwd=backend.path, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize(("how", "xdist"), [("SIGTERM", False), ("SIGINT-group", False),
+                                            ("SIGTERM", True)])
+def test_signal_to_pytest_leaves_no_tool_behind(backend: Backend, junit_dir: Path, how: str,
+                                               xdist: bool) -> None:
+    marker = f"hang-marker-{os.getpid()}-{how}-{xdist}"
+    hang_repo(backend, marker, 600)
+    before = tree_state(backend.path)
+    extra = ("-p", "xdist", "-n", "2") if xdist else ()
+    proc = _start_pytest(backend, junit_dir / "log.txt", "--guardrails", "-k", "hang", *extra)
+    try:
+        assert wait_for(lambda: len(processes(marker)) >= 2, 60), (junit_dir / "log.txt").read_text()
+        if how == "SIGINT-group":
+            os.killpg(proc.pid, signal.SIGINT)
+        elif xdist:
+            os.killpg(proc.pid, signal.SIGTERM)  # the controller and its workers
+        else:
+            proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        assert wait_for(lambda: not processes(marker), 10), processes(marker)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        for line in processes(marker):
+            os.kill(int(line.split()[0]), signal.SIGKILL)
+    assert tree_state(backend.path) == before
+
+
+@pytest.mark.timeout(120)
+def test_sigint_during_pyright_leaves_no_node_behind(backend: Backend, junit_dir: Path) -> None:
+    if shutil.which("pyright", path=os.path.dirname(sys.executable)) is None and not shutil.which("pyright"):
+        pytest.skip("pyright not installed")
+    marker = str(backend.path)
+    proc = _start_pytest(backend, junit_dir / "log.txt", "--guardrails-only", "-k", "pyright")
+    try:
+        assert wait_for(lambda: any("node" in ln or "pyright" in ln for ln in processes(marker)), 60), \
+            (junit_dir / "log.txt").read_text()
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=30)
+        assert wait_for(lambda: not processes(marker), 10), processes(marker)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    log = (junit_dir / "log.txt").read_text()
+    assert "INTERNALERROR" not in log
+
+
+# --- "how to fix" commands quote what the repository named ----------------------------------------------
+
+
+def test_fix_commands_quote_a_hostile_submodule_path(backend: Backend, junit_dir: Path) -> None:
+    import shlex
+
+    evil = "libs/$(touch pwned) x"
+    gitmodules = (backend.path / ".gitmodules").read_text()
+    backend.write({".gitmodules": gitmodules + f'[submodule "evil"]\n\tpath = {evil}\n\turl = ../evil\n'})
+    run = Run(backend, junit_dir, "-k", "not pyright and not ruff", "-rs", strict=True)
+    quoted = shlex.quote(evil)
+    assert quoted == "'libs/$(touch pwned) x'"
+    assert f"git submodule update --init {quoted}" in run.out
+    assert f"git submodule add <url> {quoted}" in run.out
+    for line in run.out.splitlines():
+        if ": cannot run: submodule" in line and not line.endswith(")"):
+            command = line.split("how to fix: git submodule update --init", 1)[1]
+            assert shlex.split(command) == [evil]  # one word: pasted, it runs nothing
+    assert not (backend.path / "pwned").exists()
+    rows = run.table()
+    assert rows[("codegen-drift", evil)] == "failed"
+    assert all(v == "passed" for (g, t), v in rows.items() if t != evil and g != "dependency-pins")

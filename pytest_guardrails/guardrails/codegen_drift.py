@@ -21,6 +21,7 @@ from pytest_guardrails.api import Finding
 from pytest_guardrails.api import Guardrail
 from pytest_guardrails.api import GuardrailError
 from pytest_guardrails.api import Run
+from pytest_guardrails.escape import shell as sh
 from pytest_guardrails.globs import GlobSet
 from pytest_guardrails.options import Option
 from pytest_guardrails.project import GIT_TIMEOUT
@@ -370,14 +371,14 @@ def check_gitmodules(run: Run, report: Report, link: Gitlink, sp: Git) -> None:
                             "(moved without `git mv`?)")
         report.add_state(Finding(message, ".gitmodules", module.line),
                          ".gitmodules entry without a gitlink",
-                         f"register the submodule: git submodule add <url> {p} (or fix the path "
+                         f"register the submodule: git submodule add <url> {sh(p)} (or fix the path "
                          "in .gitmodules)")
     elif module is None and has_link:
         report.add_state(
             Finding(f"gitlink (pins {short(link.pinned)}) has no entry in .gitmodules, so "
                     "`git submodule update` cannot clone it", p),
             "gitlink without a .gitmodules entry",
-            f"record it: git submodule add <url> {p} (or git rm --cached {p})")
+            f"record it: git submodule add <url> {sh(p)} (or git rm --cached {sh(p)})")
     elif module is None:
         report.add_state(Finding("no submodule here: neither .gitmodules nor the index has it", p),
                          "no such submodule",
@@ -393,7 +394,7 @@ def check_gitlink(report: Report, link: Gitlink) -> None:
                           if n in link.stages)
         report.add_state(Finding(f"merge conflict on the gitlink: {sides}", p),
                          "merge conflict on the gitlink",
-                         f"pick one side: git -C {p} checkout <sha> && git add {p}")
+                         f"pick one side: git -C {sh(p)} checkout <sha> && git add {sh(p)}")
         return
     if link.index and link.head and link.index != link.head:
         report.add_state(
@@ -428,14 +429,14 @@ def check_checkout(run: Run, report: Report, link: Gitlink, generated: Sequence[
         what = (f"the pinned commit {short(pinned)} is not checked out" if pinned
                 else "nothing is checked out")
         report.add_state(Finding(f"submodule not initialised: {p}/.git is missing, so {what}", p),
-                         "not initialised", f"git submodule update --init {p}")
+                         "not initialised", f"git submodule update --init {sh(p)}")
         return False
     try:
         sm = Git(root)
     except NotARepo:
         report.add_state(Finding(f"submodule not initialised: {p}/.git does not lead to a git "
                                  "repository", p),
-                         "not initialised", f"git submodule update --init --force {p}")
+                         "not initialised", f"git submodule update --init --force {sh(p)}")
         return False
     with sm:
         status, out = sm.run("rev-parse", "--show-toplevel", "--is-shallow-repository", "HEAD",
@@ -445,7 +446,7 @@ def check_checkout(run: Run, report: Report, link: Gitlink, generated: Sequence[
         if not toplevel or os.path.realpath(toplevel) != os.path.realpath(root):
             report.add_state(Finding(f"submodule not initialised: git resolves {p} to "
                                      f"{toplevel or '(nothing)'}", p),
-                             "not initialised", f"git submodule update --init --force {p}")
+                             "not initialised", f"git submodule update --init --force {sh(p)}")
             return False
         shallow = len(lines) > 1 and lines[1] == "true"
         checked_out = lines[2] if status == 0 and len(lines) > 2 else None
@@ -468,8 +469,8 @@ def check_checkout(run: Run, report: Report, link: Gitlink, generated: Sequence[
             report.add_state(
                 Finding(f"checked out {short(checked_out)}, but {where}{relation}", p),
                 f"checked out {short(checked_out)} != gitlink {short(pinned)}",
-                f"check out the pinned commit: git -C {p} checkout {pinned} (or git submodule "
-                f"update {p}); or bump the gitlink to what is checked out: git add {p}")
+                f"check out the pinned commit: git -C {sh(p)} checkout {pinned} (or git submodule "
+                f"update {sh(p)}); or bump the gitlink to what is checked out: git add {sh(p)}")
             if missing:
                 if shallow:
                     text = (f"pinned commit {short(pinned)} is not in this shallow clone of {p}; "
@@ -479,9 +480,9 @@ def check_checkout(run: Run, report: Report, link: Gitlink, generated: Sequence[
                             "fetched, or never pushed)")
                 report.add_state(
                     Finding(text, p), f"pinned commit {short(pinned)} missing",
-                    f"fetch it: git submodule update --init {p}; if it was never pushed, push "
+                    f"fetch it: git submodule update --init {sh(p)}; if it was never pushed, push "
                     f"it from the schemas repo or bump to a pushed commit: "
-                    f"git -C {p} checkout <sha> && git add {p}")
+                    f"git -C {sh(p)} checkout <sha> && git add {sh(p)}")
         changes, dirty = work_tree_changes(sm, p, generated, everything=with_manifest)
         for rel, message in changes:
             if not skip(rel):
@@ -527,7 +528,7 @@ def apply_manifest(report: Report, rel: str, configured: str | None,
         if configured:
             report.add_state(
                 Finding(f"manifest {rel} not found in {p}", p), "manifest missing",
-                f"write it in the schemas repo (guardrails-manifest write -m {rel}), or unset "
+                f"write it in the schemas repo (guardrails-manifest write -m {sh(rel)}), or unset "
                 f"[tool.guardrails.{NAME}] manifest")
         return 0
     if result.error is not None:
@@ -558,13 +559,14 @@ def _fix(report: Report, generated: Sequence[str], manifest_rel: str) -> str:
     if report.work_tree or report.manifest:
         fixes.append(
             f"generated code is verified here, never regenerated: regenerate in the schemas repo "
-            f"(the origin of {p}), run `guardrails-manifest write -m {manifest_rel}` there if it "
-            f"keeps a manifest, commit there, then bump the submodule here: "
-            f"git -C {p} fetch && git -C {p} checkout <new-sha> && git add {p}")
+            f"(the origin of {p}), run `guardrails-manifest write -m {sh(manifest_rel)}` there if "
+            "it keeps a manifest, commit there, then bump the submodule here: "
+            f"git -C {sh(p)} fetch && git -C {sh(p)} checkout <new-sha> && git add {sh(p)}")
     if report.work_tree:
-        paths = " ".join(generated) if generated else "."
-        fixes.append(f"to drop the local edits instead: git -C {p} restore --staged --worktree "
-                     f"-- {paths} (untracked files: git -C {p} clean -n -- {paths} lists them)")
+        sh_paths = " ".join(map(sh, generated)) if generated else "."
+        fixes.append(f"to drop the local edits instead: git -C {sh(p)} restore --staged "
+                     f"--worktree -- {sh_paths} (untracked files: git -C {sh(p)} clean -n -- "
+                     f"{sh_paths} lists them)")
     # one line: reports show it as the item's last line
     if len(fixes) == 1:
         return fixes[0]
@@ -625,7 +627,7 @@ def check(run: Run) -> Iterator[Finding]:
                         else f"; and {p} has no {manifest_rel} to verify")
             where = ("install git (it must be on PATH)" if no_binary else
                      "run where the repository is a git checkout with its submodules "
-                     f"(git submodule update --init {p})")
+                     f"(git submodule update --init {sh(p)})")
             raise CannotRun(
                 f"{why}: the gitlink and work-tree checks of {p} need git{verified}",
                 f"{where}, or waive {NAME}[{p}] in [tool.guardrails.ignore] where only a copy "

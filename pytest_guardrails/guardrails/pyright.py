@@ -283,6 +283,7 @@ def findings(root: Path, diagnostics: list[object], *, warnings: bool) -> Iterat
 
 
 def check(run: Run) -> list[Finding]:
+    deadline = _process.Deadline(run.settings["timeout"])  # the whole item
     target = run.target
     run.project.require_checked_out(target)
     exe = _process.find_tool("pyright", "pyright[nodejs]")
@@ -304,7 +305,7 @@ def check(run: Run) -> list[Finding]:
         _refuse_tracked(run.root, run.settings["python"])
     run.properties.append(("python", python))
     result = _process.run_tool(
-        NAME, command(exe, target, [*env_args, *args]), cwd=target.root, timeout=run.settings["timeout"],
+        NAME, command(exe, target, [*env_args, *args]), cwd=target.root, timeout=deadline,
         env=environment(), stdin="".join(f"{f}\n" for f in files))
     if result.returncode not in (0, 1):
         raise _process.crashed(NAME, result, f"exit code {result.returncode}")

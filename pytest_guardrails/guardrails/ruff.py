@@ -120,9 +120,10 @@ def check(run: Run) -> list[Finding]:
                          + ", ".join(target.rel(f) for f in skipped[:5])
                          + (", ..." if len(skipped) > 5 else ""))
     exe = _process.find_tool("ruff", "ruff")
-    run.tool = _process.tool_version(exe) or "ruff"
+    deadline = _process.Deadline(run.settings["timeout"])  # the whole item, version probe too
+    run.tool = _process.tool_version(exe, timeout=deadline.left(30)) or "ruff"
     argv = command(exe, run.project, target, run.settings["args"])
-    result = _process.run_tool(NAME, argv, cwd=target.root, timeout=run.settings["timeout"])
+    result = _process.run_tool(NAME, argv, cwd=target.root, timeout=deadline)
     if result.returncode not in (0, 1):
         raise _process.crashed(NAME, result, f"exit code {result.returncode}")
     try:

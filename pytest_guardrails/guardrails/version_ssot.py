@@ -15,6 +15,7 @@ from pytest_guardrails.api import Guardrail
 from pytest_guardrails.api import GuardrailError
 from pytest_guardrails.api import NotApplicable
 from pytest_guardrails.api import Run
+from pytest_guardrails.escape import shell
 from pytest_guardrails.fs import Unreadable
 from pytest_guardrails.options import ConfigError
 from pytest_guardrails.options import Option
@@ -65,7 +66,7 @@ def read_source(run: Run, source: str, key: str) -> str:
     except (FileNotFoundError, IsADirectoryError):
         if not target.is_root and not run.project.is_checked_out(target):
             raise CannotRun(f"submodule {target.path} is not checked out, so {source} is missing",
-                            f"git submodule update --init {target.path}") from None
+                            f"git submodule update --init {shell(target.path)}") from None
         raise GuardrailError(f"version source {source} does not exist") from None
     except Unreadable as exc:
         raise GuardrailError(f"version source {source} {exc.message}") from None
