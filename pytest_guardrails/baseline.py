@@ -232,7 +232,7 @@ def load(root: Path, rel: str) -> Baseline:
     from pytest_guardrails.sources import Source
     from pytest_guardrails.sources import SourceCache
 
-    got = SourceCache().get(str(path), rel)
+    got = SourceCache().get(root, rel, rel)
     if got is None:
         raise BaselineError(rel, "not a regular file; not read")
     if not isinstance(got, Source):

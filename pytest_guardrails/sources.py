@@ -35,7 +35,10 @@ from pytest_guardrails.fs import Unreadable
 from pytest_guardrails.fs import byte_location
 from pytest_guardrails.fs import size_text
 
-__all__ = ["NotRead", "Source", "SourceCache", "TooBig", "Unreadable"]
+__all__ = ["MAX_BYTES", "NotRead", "Source", "SourceCache", "TooBig", "Unreadable"]
+
+#: the default size bound (``[tool.guardrails] max-file-size``)
+MAX_BYTES = DEFAULT_MAX_FILE_SIZE
 
 #: file contents kept in memory per session, shared by the scanners; beyond it files are re-read
 CACHE_BYTES = 512 * 1024 * 1024
