@@ -457,15 +457,19 @@ class Project:
         return self.sources.reader(target.root).read(inner)
 
     def escaping(self, target: Target, files: Iterable[str]) -> list[str]:
-        """Those of the target-relative ``files`` that resolve outside the target (a symlink
-        out, a symlinked directory): a tool run on the target must not be given them."""
+        """Those of the target-relative ``files`` a tool run on the target must not be given:
+        they resolve outside the target (a symlink out, a symlinked directory) or are not
+        regular files (a symlink to a FIFO would block the tool)."""
+        import stat
+
         from pytest_guardrails.fs import NotRead
 
         reader = self.sources.reader(target.root)
         out: list[str] = []
         for rel in files:
             try:
-                reader.resolve(rel)
+                if not stat.S_ISREG(os.stat(reader.resolve(rel)).st_mode):
+                    out.append(rel)
             except NotRead:
                 out.append(rel)
             except OSError:

@@ -802,3 +802,69 @@ def test_fix_commands_quote_a_hostile_submodule_path(backend: Backend, junit_dir
     rows = run.table()
     assert rows[("codegen-drift", evil)] == "failed"
     assert all(v == "passed" for (g, t), v in rows.items() if t != evil and g != "dependency-pins")
+
+
+# --- FIFOs and devices, behind symlinks: never opened, never waited on -----------------------------
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("strict", [False, True])
+def test_requirements_symlink_to_a_fifo_inside(backend: Backend, junit_dir: Path, strict: bool) -> None:
+    os.mkfifo(backend.path / "app" / "pipe")  # untracked: git lists no FIFO
+    commit_symlink(backend, "requirements-dev.txt", "app/pipe")
+    run = Run(backend, junit_dir, "-k", "not pyright and not ruff", strict=strict)
+    run.verdict(DEP, strict)
+    assert "requirements-dev.txt: not read: a FIFO, not a regular file" in run.out
+
+
+@pytest.mark.timeout(60)
+def test_requirements_symlink_to_dev_zero(backend: Backend, junit_dir: Path) -> None:
+    commit_symlink(backend, "requirements-dev.txt", "/dev/zero")
+    run = Run(backend, junit_dir, "-k", "not pyright and not ruff", strict=True)
+    run.verdict(DEP, True)
+    assert f"requirements-dev.txt: {NOT_READ_OUT}" in run.out
+
+
+@pytest.mark.timeout(60)
+def test_scanned_files_behind_symlinks_to_a_fifo_and_a_device(backend: Backend,
+                                                               junit_dir: Path) -> None:
+    configure(backend, FORBID_TODO)
+    os.mkfifo(backend.path / "app" / "pipe")
+    commit_symlink(backend, "app/fifo.py", "pipe")
+    commit_symlink(backend, "app/zero.py", "/dev/zero")
+    backend.write({"app/todo.py": "# TODO\n"})
+    run = Run(backend, junit_dir, "-k", "not pyright", strict=True)
+    rows = run.others_ran(("forbid-no-todo", "."))
+    assert rows[("forbid-no-todo", ".")] == "failed"
+    assert "app/todo.py:1:3: `TODO` matches `TODO`: no TODO" in run.out
+    assert ("2 files not read: app/fifo.py (a FIFO, not a regular file), app/zero.py (symlink "
+            "to outside the repository)") in run.out
+
+
+# --- more injection: a workflow command in a finding message, a pyright extends out ---------------
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_workflow_command_in_a_finding_message(backend: Backend, monkeypatch: pytest.MonkeyPatch,
+                                               junit_dir: Path, strict: bool) -> None:
+    configure(backend, '\n[tool.guardrails.forbid.inject]\npattern = "TODO"\nfiles = ["app/*.py"]\n'
+                       'message = "fix it\\n::error file=README.md::pwned\\r\\u001b[2K"\n')
+    backend.write({"app/todo.py": "# TODO\n"})
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    run = Run(backend, junit_dir, "-k", "not pyright and not ruff", strict=strict)
+    run.verdict(("forbid-inject", "."), strict)
+    assert ("app/todo.py:1:3: `TODO` matches `TODO`: fix it\\n::error file=README.md::pwned"
+            "\\r\\x1b[2K") in run.out
+    assert "\x1b" not in run.out and "\r" not in run.out
+    for line in run.out.splitlines():
+        if line.lstrip().startswith("::"):
+            assert re.match(r"::(error|warning) file=app/todo.py,line=1,col=3,title=forbid-inject::", line), line
+
+
+def test_pyright_extends_outside_is_not_run(backend: Backend, outside: Path, junit_dir: Path) -> None:
+    (outside / "base.json").write_text(f'{{"include": ["{CANARY}"]}}\n')
+    backend.write({"pyrightconfig.json": f'{{"extends": "{outside / "base.json"}"}}\n'})
+    run = Run(backend, junit_dir, "-k", "pyright or blanket or legacy", strict=True)
+    rows = run.others_ran(("pyright", "."))
+    assert rows[("pyright", ".")] == "failed"
+    assert "pyright config extends" in run.out and "outside the repository; pyright was not run" in run.out

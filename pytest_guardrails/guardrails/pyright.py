@@ -146,12 +146,20 @@ def config_file(directory: Path) -> Path | None:
     return None
 
 
-def _chain(target_root: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
-    """The target's pyright settings, then each file its ``extends`` names, nearest first."""
+def _chain(target_root: Path, *, refuse: bool = False) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """The target's pyright settings, then each file its ``extends`` names, nearest first.
+
+    A file outside the repository (an ``extends`` out, a config that is a symlink out) ends the
+    chain; with ``refuse`` it is a ``GuardrailError`` (pyright is then not run)."""
     root = target_root.resolve()
     path = config_file(root)
     for _ in range(MAX_EXTENDS):
-        data = _read(path, root) if path is not None else None
+        try:
+            data = _read(path, root) if path is not None else None
+        except GuardrailError:
+            if refuse:
+                raise
+            return
         if path is None or data is None:
             return
         yield path, data
@@ -160,15 +168,17 @@ def _chain(target_root: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
             return
         path = (path.parent / extends).resolve()
         if not path.is_relative_to(root):
-            raise GuardrailError(f"pyright config extends {extends!r}, outside the repository; "
-                                 "pyright was not run (it would read that file)")
+            if refuse:
+                raise GuardrailError(f"pyright config extends {extends!r}, outside the "
+                                     "repository; pyright was not run (it would read that file)")
+            return
 
 
 def includes(target_root: Path) -> list[str] | None:
     """The ``include`` entries in effect for ``target_root``, relative to it (following
     ``extends``); None when pyright analyses everything under the target."""
     root = target_root.resolve()
-    for path, data in _chain(root):
+    for path, data in _chain(root, refuse=True):
         entries = as_list(data.get("include"))
         if entries is not None:
             return [Path(os.path.relpath(os.path.join(path.parent, e), root)).as_posix()
@@ -292,7 +302,7 @@ def check(run: Run) -> list[Finding]:
     outside = set(run.project.escaping(target, files))
     if outside:  # pyright would read (and quote) a file outside the repository
         files = [f for f in files if f not in outside]
-        run.notes.append("not checked (symlink to outside the repository): "
+        run.notes.append("not checked (a symlink out of the repository, or not a regular file): "
                          + ", ".join(target.rel(f) for f in sorted(outside)[:5])
                          + (", ..." if len(outside) > 5 else ""))
     if not files:

@@ -116,7 +116,7 @@ def check(run: Run) -> list[Finding]:
     linted = [f for f in run.project.files(target) if f.endswith(RUFF_SUFFIXES)]
     skipped = run.project.escaping(target, linted)
     if skipped:
-        run.notes.append("not linted (symlink to outside the repository): "
+        run.notes.append("not linted (a symlink out of the repository, or not a regular file): "
                          + ", ".join(target.rel(f) for f in skipped[:5])
                          + (", ..." if len(skipped) > 5 else ""))
     exe = _process.find_tool("ruff", "ruff")
