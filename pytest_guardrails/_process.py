@@ -263,7 +263,8 @@ def run_tool(name: str, argv: Sequence[str], *, cwd: Path, timeout: Timeout,
     from pytest_guardrails import early
 
     try:
-        started = early.intercept(argv, cwd, env, stdin, timeout)
+        seconds = timeout.seconds if isinstance(timeout, Deadline) else timeout
+        started = early.intercept(argv, cwd, env, stdin, seconds)
         if started is not None:
             return started
         return run(argv, cwd=cwd, timeout=timeout, env=env, stdin=stdin)

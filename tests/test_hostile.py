@@ -542,7 +542,7 @@ def test_malformed_gitmodules_is_a_located_usage_error(backend: Backend, gitmodu
 
 @pytest.mark.parametrize(("value", "message"), [
     ('["libs/schemas", "libs/schemas"]', "tool.guardrails.submodules[1]: 'libs/schemas' is listed twice"),
-    ('["."]', 'tool.guardrails.submodules[0]: "." is the repository itself, not a submodule'),
+    ('["."]', 'tool.guardrails.submodules[0]: "." is the repository itself, always a target'),
     ('["libs/nothere"]', "tool.guardrails.submodules[0]: 'libs/nothere' is not a submodule"),
     ('"all"', "tool.guardrails.submodules: expected \"auto\" or an array of paths"),
 ])
@@ -579,7 +579,8 @@ EVIL_LINE = "a" * 5000 + "!"
 @pytest.mark.parametrize("strict", [False, True])
 def test_redos_forbid_pattern_is_stopped_and_located(backend: Backend, junit_dir: Path,
                                                      strict: bool) -> None:
-    configure(backend, f"\n[tool.guardrails.forbid.evil]\npattern = '{REDOS}'\nfiles = [\"app/*.txt\"]\n")
+    configure(backend, f"\n[tool.guardrails.forbid.evil]\npattern = '{REDOS}'\nfiles = [\"app/*.txt\"]\n"
+                       'targets = ["."]\n')
     backend.write({"app/evil.txt": f"fine\n{EVIL_LINE}\n"})
     run = Run(backend, junit_dir, "-k", "not pyright and not ruff", strict=strict)
     run.verdict(("forbid-evil", "."), strict)
@@ -848,6 +849,7 @@ def test_scanned_files_behind_symlinks_to_a_fifo_and_a_device(backend: Backend,
 def test_workflow_command_in_a_finding_message(backend: Backend, monkeypatch: pytest.MonkeyPatch,
                                                junit_dir: Path, strict: bool) -> None:
     configure(backend, '\n[tool.guardrails.forbid.inject]\npattern = "TODO"\nfiles = ["app/*.py"]\n'
+                       'targets = ["."]\n'
                        'message = "fix it\\n::error file=README.md::pwned\\r\\u001b[2K"\n')
     backend.write({"app/todo.py": "# TODO\n"})
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
