@@ -12,7 +12,6 @@ import subprocess
 import sys
 from typing import Any
 
-import pytest
 import yaml
 
 from conftest import Backend
@@ -40,7 +39,8 @@ def test_pre_commit_manifest() -> None:
     assert (h["id"], h["language"], h["pass_filenames"], h["always_run"]) == (
         "guardrails", "python", False, True)
     assert "--guardrails-mode=strict" in h["entry"].split()
-    clientlib = pytest.importorskip("pre_commit.clientlib")
+    from pre_commit import clientlib
+
     (loaded,) = clientlib.load_manifest(str(ROOT / ".pre-commit-hooks.yaml"))
     assert loaded["id"] == "guardrails"
 
