@@ -633,6 +633,15 @@ def check(run: Run) -> Iterator[Finding]:
                 f"{where}, or waive {NAME}[{p}] in [tool.guardrails.ignore] where only a copy "
                 "exists")
         run.notes.append(f"not checked: {why}, so the gitlink and work-tree checks did not run")
+    _summarise(report)
+    if findings:
+        run.summary = f"{NAME}[{p}]: " + "; ".join(report.summary)
+        run.fix = _fix(report, generated, manifest_rel)
+    return iter(findings)
+
+
+def _summarise(report: Report) -> None:
+    """The summary's parts for work-tree changes and manifest drift (both layouts)."""
     if report.work_tree:
         n = len(report.work_tree)
         report.summary.append(f"{n} generated file{'s' if n != 1 else ''} changed in the "
@@ -643,10 +652,6 @@ def check(run: Run) -> Iterator[Finding]:
         noun = "generated file" if report.manifest_outputs_only else "file"
         report.summary.append(f"{n} {noun}{'s' if n != 1 else ''} "
                               f"differ{'s' if n == 1 else ''} from the manifest")
-    if findings:
-        run.summary = f"{NAME}[{p}]: " + "; ".join(report.summary)
-        run.fix = _fix(report, generated, manifest_rel)
-    return iter(findings)
 
 
 # --- layout 2: generated code in the repository, its inputs in submodules -----------------------
@@ -741,15 +746,7 @@ def check_here(run: Run) -> Iterator[Finding]:
     note = skip.note()
     if note:
         run.notes.append(note)
-    if report.work_tree:
-        n = len(report.work_tree)
-        report.summary.append(f"{n} generated file{'s' if n != 1 else ''} changed in the work tree")
-    drifted = [f for f in report.manifest if not f.error]
-    if drifted:
-        n = len(drifted)
-        noun = "generated file" if report.manifest_outputs_only else "file"
-        report.summary.append(f"{n} {noun}{'s' if n != 1 else ''} "
-                              f"differ{'s' if n == 1 else ''} from the manifest")
+    _summarise(report)
     if findings:
         run.summary = f"{NAME}: " + "; ".join(report.summary)
         tools = sorted({f"{g.tool or g.name}" + (f" {g.tool_version}" if g.tool_version else "")
