@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -37,3 +38,11 @@ def sdist_repo(requirement: str, workdir: Path, sdist: Path | None = None) -> Pa
         subprocess.run(("git", "-c", "init.defaultBranch=main", *args), cwd=tree, env=env,
                        check=True, capture_output=True, timeout=600)
     return tree
+
+
+def discard(workdir: Path, keep: bool) -> None:
+    """Remove a benchmark's temporary tree, or say where it is kept (``--keep``)."""
+    if keep:
+        print(f"kept {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -29,6 +29,7 @@ import time
 import xml.etree.ElementTree as ET
 
 from _sdist import GIT_ENV
+from _sdist import discard
 from _sdist import sdist_repo
 
 
@@ -158,10 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"warm/cold, {name}: {ratio:.3f} (goal <= 0.05)")
         return 0
     finally:
-        if opts.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        discard(work, opts.keep)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ import time
 import xml.etree.ElementTree as ET
 
 from _sdist import GIT_ENV
+from _sdist import discard
 from _sdist import sdist_repo
 
 VERSION = "5.2.19"
@@ -183,10 +184,7 @@ def main() -> None:
             if rows:
                 print(f"  {label}: " + ", ".join(rows[:10]) + (" ..." if len(rows) > 10 else ""))
     finally:
-        if args.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        discard(work, args.keep)
 
 
 if __name__ == "__main__":

@@ -21,13 +21,13 @@ from collections.abc import Sequence
 import os
 from pathlib import Path
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
+from _sdist import discard
 from _sdist import sdist_repo
 
 from pytest_guardrails import _process
@@ -130,10 +130,7 @@ def measure(package: str, opts: argparse.Namespace, results: dict[str, tuple[flo
               f"(goal <= {GOAL})")
         return 0
     finally:
-        if opts.keep:
-            print(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        discard(workdir, opts.keep)
 
 
 if __name__ == "__main__":
