@@ -43,6 +43,7 @@ import pytest
 from pytest_guardrails.api import Finding
 from pytest_guardrails.api import GuardrailError
 from pytest_guardrails.api import Run
+import pytest_guardrails.fingerprint as fingerprint
 from pytest_guardrails.project import git_env
 from pytest_guardrails.project import has_git_metadata
 
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
     from pytest_guardrails.project import Target
 
 #: bump when the stored layout or the meaning of a key changes
-SCHEMA = 1
+SCHEMA = 2
 #: where entries live in pytest's cache (``.pytest_cache/v/guardrails/results/...``)
 DIRECTORY = "guardrails/results"
 PYTHON_SUFFIXES = (".py", ".pyi")
@@ -104,7 +105,7 @@ class Result:
             "status": self.status, "reason": self.reason, "tool": self.tool,
             "summary": self.summary, "fix": self.fix, "notes": list(self.notes),
             "properties": [list(p) for p in self.properties],
-            "findings": [[f.message, f.path, f.line, f.col, f.code, f.error]
+            "findings": [[f.message, f.path, f.line, f.col, f.code, f.error, f.fingerprint]
                          for f in self.findings],
         }
         return json.dumps(d, ensure_ascii=True, sort_keys=True)
@@ -112,8 +113,8 @@ class Result:
     @classmethod
     def from_json(cls, text: str) -> Result:
         d = json.loads(text)
-        findings = tuple(Finding(m, p, ln, c, code, bool(e))
-                         for m, p, ln, c, code, e in d["findings"])
+        findings = tuple(Finding(m, p, ln, c, code, bool(e), fp)
+                         for m, p, ln, c, code, e, fp in d["findings"])
         return cls(str(d["status"]), findings, str(d["reason"]), d["tool"], d["summary"],
                    d["fix"], tuple(map(str, d["notes"])),
                    tuple((str(k), str(v)) for k, v in d["properties"]))
@@ -364,7 +365,9 @@ def cached_check(cache: ResultCache | None, run: Run, name: str, lookup: Lookup)
                 raise NotApplicable(hit.reason)
             return findings
     try:
-        findings = list(run.guardrail.check(run))
+        # stamped before it is stored: a hit then reads no source line (the key covers them)
+        findings = fingerprint.stamp(run.project, run.guardrail.name, run.target.label,
+                                     run.guardrail.check(run))
     except NotApplicable as exc:
         if lookup.key is not None:
             lookup.entry = Result.of(run, "not-applicable", reason=str(exc)).to_json()
