@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import shutil
 import xml.etree.ElementTree as ET
@@ -248,6 +249,36 @@ def test_guardrails_only_imports_no_conftest(backend: Backend) -> None:
     })
     result = run(backend)
     result.assert_outcomes(passed=3)
+
+
+class FreezeProbe:
+    """Records how many objects the garbage collector ignores while items run."""
+
+    def __init__(self) -> None:
+        self.during: list[int] = []
+
+    def pytest_runtest_call(self) -> None:
+        self.during.append(gc.get_freeze_count())
+
+
+@pytest.mark.parametrize("how", ["--guardrails-only", "--guardrails"])
+def test_only_a_guardrails_only_session_freezes_its_startup_objects(backend: Backend,
+                                                                     how: str) -> None:
+    """``--guardrails-only`` runs no test code: what exists at session start is kept out of the
+    collector's passes (pytest's collections at exit cost a tenth of a second per process
+    otherwise), and is handed back at the very end. A run with tests is left alone."""
+    backend.write({"tests/test_app.py": "def test_app():\n    pass\n"})
+    probe = FreezeProbe()
+    before = gc.get_freeze_count()
+    args = [*ENGINE_IDS] if how == "--guardrails-only" else ["tests", *ENGINE_IDS]
+    result = backend.pytester.runpytest("-p", "guardrails", how, *args, plugins=[probe])
+    result.assert_outcomes(passed=4 if how == "--guardrails" else 3)
+    assert probe.during
+    if how == "--guardrails-only":
+        assert all(n > before for n in probe.during)
+    else:
+        assert all(n == before for n in probe.during)
+    assert gc.get_freeze_count() == before  # unfrozen: nothing outlives the session
 
 
 def test_guardrails_only_refuses_other_paths(backend: Backend) -> None:
