@@ -276,6 +276,7 @@ class ResultCache:
         self.project = project
         self.store = config.cache if is_enabled(config) else None
         self._trees: dict[str, TreeState] = {}
+        self._keys: dict[tuple[str, str], str] = {}
         self._version: str | None = None
         from pytest_guardrails import toolstate
 
@@ -292,6 +293,14 @@ class ResultCache:
         g: Guardrail = run.guardrail
         if self.store is None or not g.cache_inputs:
             return None
+        # asked twice on one process for a slow guardrail: at session start, then by its item
+        memo = (g.name, run.target.path)
+        if memo not in self._keys:
+            self._keys[memo] = self._key(run)
+        return self._keys[memo]
+
+    def _key(self, run: Run) -> str:
+        g: Guardrail = run.guardrail
         targets = self.project.targets if g.cache_inputs == "repo" else (run.target,)
         if self._version is None:
             from pytest_guardrails import __version__

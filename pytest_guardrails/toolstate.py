@@ -105,7 +105,8 @@ def _directory(path: str) -> tuple[object, ...]:
     """A search-path entry: the names in it (a package installed, removed or upgraded changes
     them: ``name-1.2.dist-info``) and the content of its ``.pth`` files (editable installs)."""
     try:
-        names = sorted(os.listdir(path))
+        # bytecode caches appear on a first run and import nothing
+        names = sorted(n for n in os.listdir(path) if n != "__pycache__")
     except NotADirectoryError:  # a zip file
         return ("file", _file_id(path))
     except OSError:
