@@ -17,24 +17,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 import time
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import AnyStr
 from typing import Generic
 from typing import TypeVar
 
-import regex
+if TYPE_CHECKING:
+    import regex
 
 #: the longest one search may take
 CALL_SECONDS = 1.0
 #: all the searches of one guardrail item together
 ITEM_SECONDS = 20.0
 
-#: ``regex``'s flags (the same values as ``re``'s)
-IGNORECASE = regex.IGNORECASE
-MULTILINE = regex.MULTILINE
-VERBOSE = regex.VERBOSE
+#: ``regex``'s flags (the same values as ``re``'s: ``regex`` itself is imported on first use,
+#: since a run whose results all come from the cache compiles no pattern)
+IGNORECASE = 2
+MULTILINE = 8
+VERBOSE = 64
 
-error = regex.error
+
+def _regex() -> Any:
+    import regex
+
+    return regex
 
 _T = TypeVar("_T")
 
@@ -95,18 +102,19 @@ class Pattern(Generic[AnyStr]):
 
 def compile_str(pattern: str, flags: int = 0, budget: Budget | None = None) -> Pattern[str]:
     """``pattern`` compiled (``regex.error`` if invalid), bounded by ``budget``."""
-    return Pattern(regex.compile(pattern, flags), budget or Budget())
+    return Pattern(_regex().compile(pattern, flags), budget or Budget())
 
 
 def compile_bytes(pattern: bytes, flags: int = 0, budget: Budget | None = None) -> Pattern[bytes]:
     """A bytes pattern, as ``compile_str``."""
-    return Pattern(regex.compile(pattern, flags), budget or Budget())
+    return Pattern(_regex().compile(pattern, flags), budget or Budget())
 
 
-def check(pattern: str) -> str | None:
-    """Why ``pattern`` does not compile, or None."""
+def check(pattern: str | bytes) -> str | None:
+    """Why ``pattern`` (a str or bytes pattern) does not compile, or None."""
+    re = _regex()
     try:
-        regex.compile(pattern)
-    except regex.error as exc:
+        re.compile(pattern)
+    except re.error as exc:
         return str(exc)
     return None

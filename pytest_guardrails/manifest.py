@@ -343,10 +343,9 @@ def _regexes(where: str, value: Any) -> tuple[str, ...]:
         raise ManifestError(f"{where}: expected an array of regular expressions")
     items: list[str] = value  # pyright: ignore[reportUnknownVariableType]
     for i, v in enumerate(items):
-        try:
-            bounded.compile_bytes(v.encode("utf-8"))
-        except bounded.error as exc:
-            raise ManifestError(f"{where}[{i}]: invalid regular expression {v!r}: {exc}") from None
+        why = bounded.check(v.encode("utf-8"))
+        if why is not None:
+            raise ManifestError(f"{where}[{i}]: invalid regular expression {v!r}: {why}")
     return tuple(items)
 
 

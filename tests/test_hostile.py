@@ -575,6 +575,18 @@ REDOS = "(a+)+$"
 EVIL_LINE = "a" * 5000 + "!"
 
 
+def test_bounded_flags_are_the_regex_packages() -> None:
+    """``bounded`` imports ``regex`` on first use only and names its flags itself."""
+    import regex
+
+    from pytest_guardrails import bounded
+
+    assert (bounded.IGNORECASE, bounded.MULTILINE, bounded.VERBOSE) == (
+        regex.IGNORECASE, regex.MULTILINE, regex.VERBOSE)
+    assert bounded.check("(") is not None and bounded.check(b"(") is not None
+    assert bounded.check("a|b") is None and bounded.check(b"a|b") is None
+
+
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("strict", [False, True])
 def test_redos_forbid_pattern_is_stopped_and_located(backend: Backend, junit_dir: Path,
