@@ -13,6 +13,17 @@ GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.invali
            "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid"}
 
 
+def run_env(**extra: str) -> dict[str, str]:
+    """The environment of a timed run: this one without pytest's and the guardrails' own
+    variables and without ``PYTHONDONTWRITEBYTECODE``. A machine that sets it recompiles an
+    editable install's modules on every start, which no installed package does (pip compiles
+    them on install): the timings are a user's, not that machine's."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYTEST_", "STRICT_")) and k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(extra)
+    return env
+
+
 def sdist_repo(requirement: str, workdir: Path, sdist: Path | None = None) -> Path:
     """Download the sdist of ``requirement`` (or take ``sdist``), unpack it under ``workdir``
     and commit it to a new git repository; returns the repository's root."""

@@ -30,6 +30,7 @@ import xml.etree.ElementTree as ET
 
 from _sdist import GIT_ENV
 from _sdist import discard
+from _sdist import run_env
 from _sdist import sdist_repo
 
 
@@ -74,8 +75,7 @@ def generated_repo(work: Path, files: int) -> Path:
 def run(tree: Path, work: Path, workers: str, *extra: str) -> tuple[float, dict[str, str]]:
     """(wall seconds, item -> "true"/"false"/"" cached) of one run."""
     xml = work / "bench-cache.xml"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "STRICT_"))}
-    env.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYRIGHT_PYTHON_IGNORE_WARNINGS="1")
+    env = run_env(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYRIGHT_PYTHON_IGNORE_WARNINGS="1")
     argv = [sys.executable, "-m", "pytest", "-p", "guardrails", "-p", "cacheprovider",
             "--guardrails-only", "-o", "addopts=", f"--rootdir={tree}", f"--junitxml={xml}",
             *extra]

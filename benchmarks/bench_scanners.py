@@ -33,6 +33,7 @@ import xml.etree.ElementTree as ET
 
 from _sdist import GIT_ENV
 from _sdist import discard
+from _sdist import run_env
 from _sdist import sdist_repo
 
 VERSION = "5.2.19"
@@ -80,7 +81,7 @@ def tree_size(repo: Path) -> tuple[int, int]:
 def run_guardrails(repo: Path, work: Path, *extra: str) -> tuple[float, dict[str, float], str]:
     """(wall seconds, item -> duration, stdout) of one pytest process on the three items."""
     junit = work / "guardrails.xml"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "STRICT_"))}
+    env = run_env()
     start = time.perf_counter()
     proc = sh(sys.executable, "-m", "pytest", "--guardrails-only", "-p", "no:cacheprovider",
               "-p", "no:randomly", "-v", f"--junitxml={junit}", "--rootdir", str(repo),

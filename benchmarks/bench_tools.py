@@ -28,6 +28,7 @@ import tempfile
 import time
 
 from _sdist import discard
+from _sdist import run_env
 from _sdist import sdist_repo
 
 from pytest_guardrails import _process
@@ -80,8 +81,7 @@ def measure(package: str, opts: argparse.Namespace, results: dict[str, tuple[flo
     workdir = Path(tempfile.mkdtemp(prefix="bench-guardrails-"))
     try:
         tree = sdist_repo(package, workdir)
-        env = {**os.environ, "PYRIGHT_PYTHON_IGNORE_WARNINGS": "1"}
-        env.pop("PYTEST_ADDOPTS", None)
+        env = run_env(PYRIGHT_PYTHON_IGNORE_WARNINGS="1")
         if not opts.autoload:
             env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
         plugins = [] if opts.autoload else ["-p", "guardrails", "-p", "xdist"]
