@@ -5,8 +5,9 @@ Two trees, each a git repository in a temporary directory (never inside this che
 - a generated repository with a submodule (``--files`` Python modules split between them), and
 - a PyPI sdist (``--package``, unpacked into a git repository by ``_sdist.py``).
 
-Each round runs, side by side, a cold run (``--cache-clear``: every item runs) and a warm run
-(nothing changed: every result comes from the cache), and prints the medians and warm / cold
+Each round runs, side by side, a cold run (``--cache-clear``: every item runs), a warm run
+(nothing changed: every result comes from the cache) and a bare pytest that starts and finds
+nothing to run (the floor no warm run can beat), and prints the medians and warm / cold
 (goal: <= 5%). Then it appends a line to one Python file of the root repository, runs once more
 and prints which items re-ran (JUnit property ``cached=false``) and which came from the cache.
 
@@ -95,15 +96,30 @@ def run(tree: Path, work: Path, workers: str, *extra: str) -> tuple[float, dict[
     return wall, cached
 
 
+def bare(work: Path) -> float:
+    """Wall seconds of pytest starting and finding nothing to run, in an empty directory: the
+    floor of any warm run (no plugin's results can arrive faster than pytest starts)."""
+    empty = work / "empty"
+    empty.mkdir(exist_ok=True)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                    "-o", "addopts=", f"--rootdir={empty}", str(empty)], cwd=empty,
+                   env=run_env(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1"), capture_output=True,
+                   timeout=600, check=False)
+    return time.perf_counter() - start
+
+
 def measure(label: str, tree: Path, work: Path, rounds: int, workers: str) -> float:
     py = [p for p in tree.rglob("*.py") if ".git" not in p.parts]
     print(f"\n{label}: {len(py)} .py files at {tree}")
     cold: list[float] = []
     warm: list[float] = []
+    floor: list[float] = []
     ratios: list[float] = []
     for r in range(rounds):
         t_cold, first = run(tree, work, workers, "--cache-clear")
         t_warm, second = run(tree, work, workers)
+        floor.append(bare(work))
         if any(v != "true" for k, v in second.items() if first.get(k) == "false"):
             missed = sorted(k for k, v in second.items() if v != "true")
             print(f"  round {r + 1}: not from the cache on the warm run: {', '.join(missed)}")
@@ -111,11 +127,14 @@ def measure(label: str, tree: Path, work: Path, rounds: int, workers: str) -> fl
         warm.append(t_warm)
         ratios.append(t_warm / t_cold)
         print(f"  round {r + 1}: cold {t_cold:7.2f} s  warm {t_warm:6.2f} s  "
-              f"warm/cold {ratios[-1]:.3f}")
+              f"bare pytest {floor[-1]:5.2f} s  warm/cold {ratios[-1]:.3f}")
     ratio = statistics.median(ratios)
     print(f"  median: cold {statistics.median(cold):.2f} s, warm {statistics.median(warm):.2f} s;"
           f" warm/cold: median of rounds {ratio:.3f}, ratio of medians "
           f"{statistics.median(warm) / statistics.median(cold):.3f} (goal <= 0.05)")
+    print(f"  floor: bare pytest (starts, runs nothing) {statistics.median(floor):.2f} s = "
+          f"{statistics.median(floor) / statistics.median(cold):.3f} of cold; warm minus bare "
+          f"{statistics.median(warm) - statistics.median(floor):.2f} s")
     target = sorted(p for p in py if "libs" not in p.relative_to(tree).parts)[0]
     with open(target, "a", encoding="utf-8") as fh:
         fh.write("\n# touched\n")
