@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+import functools
 import os
 from pathlib import Path
 import shlex
@@ -214,13 +215,27 @@ def _decode(data: bytes | None) -> str:
 
 def relative(root: Path, filename: str) -> str:
     """``filename`` (absolute, as ruff and pyright print it) relative to the repo root."""
-    for base in (root, root.resolve()):
-        try:
-            return Path(filename).relative_to(base).as_posix()
-        except ValueError:
-            continue
+    prefix = os.path.join(str(root), "")
+    if (os.sep == "/" and filename.startswith(prefix)
+            and os.path.normpath(filename) == filename):  # the common case, without pathlib's
+        return filename[len(prefix):]
+    path = Path(filename)
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        pass
+    try:  # the tool printed the real path of a root reached through a symlink
+        return path.relative_to(_resolved(root)).as_posix()
+    except ValueError:
+        pass
     rel = os.path.relpath(filename, root)
     return Path(rel).as_posix()
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(root: Path) -> Path:
+    """``root.resolve()``, once per root: asked for each of a tool's findings."""
+    return root.resolve()
 
 
 

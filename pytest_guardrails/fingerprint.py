@@ -51,19 +51,26 @@ def _digest(parts: Sequence[str]) -> str:
     return hashlib.sha256(data).hexdigest()[:LENGTH]
 
 
-def source_line(project: Project, path: str | None, line: int | None) -> str | None:
-    """The text of repo-relative ``path`` at 1-based ``line``, or None when it cannot be read."""
-    if not path or not line or line < 1 or normalize_relpath(path) != path:
+def source_line(project: Project, path: str | None, line: int | None,
+                files: dict[str, object] | None = None) -> str | None:
+    """The text of repo-relative ``path`` at 1-based ``line``, or None when it cannot be read.
+    ``files`` keeps what was looked up per path, for a caller asking about many lines."""
+    if not path or not line or line < 1:
         return None
-    got = project.sources.get(project.root, path, path)
     from pytest_guardrails.sources import Source
     from pytest_guardrails.sources import Unreadable
 
+    if files is not None and path in files:
+        got = files[path]
+    else:
+        got = (project.sources.get(project.root, path, path) if normalize_relpath(path) == path
+               else None)
+        if files is not None:
+            files[path] = got
     if not isinstance(got, Source):
         return None
     try:
-        text = got.text
-        if line > text.count("\n") + 1:
+        if line > got.line_count():
             return None
         return got.line_text(line)
     except Unreadable:
@@ -78,12 +85,13 @@ def fingerprint(project: Project, guardrail: str, target: str, finding: Finding)
 def stamp(project: Project, guardrail: str, target: str, findings: Iterable[Finding]) -> list[Finding]:
     """``findings`` with ``Finding.fingerprint`` filled in (those already stamped are kept)."""
     lines: dict[tuple[str | None, int | None], str | None] = {}
+    files: dict[str, object] = {}
     out: list[Finding] = []
     for f in findings:
         if f.fingerprint is None:
             key = (f.path, f.line)
             if key not in lines:
-                lines[key] = source_line(project, f.path, f.line)
+                lines[key] = source_line(project, f.path, f.line, files)
             f = dataclasses.replace(f, fingerprint=_from_line(guardrail, target, f, lines[key]))
         out.append(f)
     return out

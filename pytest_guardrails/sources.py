@@ -98,6 +98,7 @@ class Source:
     _text: str | None = field(default=None, repr=False)
     _starts: list[int] | None = field(default=None, repr=False)
     _lookups: int = field(default=0, repr=False)
+    _lf_lines: int | None = field(default=None, repr=False)
     _lexed: list[tuple[int, int, bool]] | None = field(default=None, repr=False)
     _tree: ast.Module | Unreadable | None = field(default=None, repr=False)
 
@@ -142,6 +143,12 @@ class Source:
         if self._starts is None:
             self._starts = [0, *(m.end() for m in _NEWLINE.finditer(self.text))]
         return self._starts
+
+    def line_count(self) -> int:
+        """Lines in ``text``, counted by ``\n`` (one more than there are)."""
+        if self._lf_lines is None:
+            self._lf_lines = self.text.count("\n") + 1
+        return self._lf_lines
 
     def line_text(self, line: int) -> str:
         """The text of 1-based ``line``, without its line break."""
