@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+import functools
 from pathlib import Path
 import re
 import sys
@@ -240,6 +241,25 @@ def _norm_key(key: str) -> str:
     return ".".join(a or b or c for a, b, c in parts)
 
 
+@functools.lru_cache(maxsize=8)
+def _outline(text: str) -> tuple[tuple[int, bool, str], ...]:
+    """``(line, is_header, normalised key)`` of each table header and key assignment in
+    ``text``: parsed once per text, however many keys are located in it."""
+    out: list[tuple[int, bool, str]] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        m = _HEADER.match(line)
+        if m:
+            out.append((lineno, True, _norm_key(m.group(1))))
+            continue
+        km = _ASSIGN.match(line)
+        if km:
+            out.append((lineno, False, _norm_key(km.group(1))))
+    return tuple(out)
+
+
+_ASSIGN = re.compile(r"\s*((?:\"(?:[^\"\\]|\\.)*\"|'[^']*'|[A-Za-z0-9_.\-\s\"'])+?)\s*=")
+
+
 def locate(text: str, dotted: str) -> int | None:
     """Best-effort line number of ``dotted`` (``tool.guardrails.ruff.args[0]``) in ``text``."""
     dotted = re.sub(r"\[\d+\]$", "", dotted)
@@ -249,19 +269,14 @@ def locate(text: str, dotted: str) -> int | None:
     header_line: int | None = None
     #: the deepest table header holding the key (a missing required key is located there)
     parent: tuple[int, int] | None = None
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        m = _HEADER.match(line)
-        if m:
-            current = _norm_key(m.group(1))
+    for lineno, is_header, key in _outline(text):
+        if is_header:
+            current = key
             if current == norm:
                 header_line = lineno
             elif norm.startswith(current + ".") and (parent is None or len(current) > parent[0]):
                 parent = (len(current), lineno)
             continue
-        km = re.match(r"\s*((?:\"(?:[^\"\\]|\\.)*\"|'[^']*'|[A-Za-z0-9_.\-\s\"'])+?)\s*=", line)
-        if not km:
-            continue
-        key = _norm_key(km.group(1))
         if f"{current}.{key}" == norm or (current == table and key == leaf):
             return lineno
         if norm.startswith(f"{current}.{key}.") and current:
