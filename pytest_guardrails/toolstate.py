@@ -11,6 +11,7 @@ import json
 import os
 from pathlib import Path
 import shutil
+import stat
 import subprocess
 import sys
 from typing import Any
@@ -57,6 +58,74 @@ def reset() -> None:
         memo.cache_clear()
 
 
+#: how many ``extend`` links of a ruff configuration are followed into the key
+RUFF_EXTEND_DEPTH = 16
+
+
+#: a settings file larger than this is keyed by its content, not parsed
+RUFF_CONFIG_BYTES = 1 << 20
+
+
+def _ruff_table(path: Path) -> tuple[str, object]:
+    """``("missing", None)``, ``("unparsed", blob id)`` or ``("table", what ruff reads)``:
+    a ``pyproject.toml``'s ``[tool.ruff]`` table (none: ``None``), another file's whole table."""
+    from pytest_guardrails.config import tomllib
+    from pytest_guardrails.options import as_table
+
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > RUFF_CONFIG_BYTES:  # a FIFO would block
+            return "unparsed", _file_id(str(path))
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return "missing", None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return "unparsed", _file_id(str(path))  # ruff fails on it: its content decides how
+    if path.name != "pyproject.toml":
+        return "table", doc
+    return "table", (as_table(doc.get("tool")) or {}).get("ruff")
+
+
+def _ruff_extends(table: object, path: Path) -> Path | None:
+    """The file a settings table's ``extend`` names, resolved as ruff does."""
+    from pytest_guardrails.options import as_table
+
+    extend = (as_table(table) or {}).get("extend")
+    if not isinstance(extend, str) or not extend:
+        return None
+    return Path(os.path.normpath(os.path.join(path.parent, os.path.expanduser(extend))))
+
+
+def ruff_configs(run: Run) -> dict[str, object]:
+    """The repository's files that may give ruff its settings for this target: those in the
+    target and the directories above it up to the repository root (ruff takes the closest one
+    that configures it), and every file their ``extend`` chains name. Keyed by path, each by
+    what ruff reads of it. With these in the key, a target's ruff result depends on its own
+    files only (a file outside it that it links to is never linted: see ``Project.escaping``)."""
+    root = os.path.abspath(run.root)
+    found: dict[str, object] = {}
+    todo: list[tuple[Path, int]] = []
+    here = Path(os.path.abspath(run.target.root))
+    for d in [here, *here.parents]:
+        if not os.path.join(str(d), "").startswith(os.path.join(root, "")):
+            break
+        for name in RUFF_CONFIGS:
+            todo.append((d / name, 0))
+    while todo:
+        path, depth = todo.pop(0)
+        key = os.path.relpath(path, root) if str(path).startswith(root) else str(path)
+        if key in found:
+            continue
+        kind, table = _ruff_table(path)
+        if kind == "missing":
+            continue
+        found[key] = [kind, table]
+        extended = _ruff_extends(table, path) if kind == "table" else None
+        if extended is not None and depth < RUFF_EXTEND_DEPTH:
+            todo.append((extended, depth + 1))
+    return found
+
+
 def ruff(run: Run) -> object:
     exe = _process.which("ruff")
     configs: dict[str, str | None] = {}
@@ -74,6 +143,7 @@ def ruff(run: Run) -> object:
         "version": _process.tool_version(exe) if exe else None,
         "env": _env((), ("RUFF_",)),
         "configs": configs,
+        "repository": ruff_configs(run),
     }
 
 

@@ -140,6 +140,23 @@ def ignored_file(b: Backend, mp: pytest.MonkeyPatch) -> None:
     b.write({"app/gen.py": "import os\n"}, commit=False)
 
 
+def root_python_file(b: Backend, mp: pytest.MonkeyPatch) -> None:
+    b.write({"app/unused_import.py": "import os\n"}, commit=False)
+
+
+def extended_config(b: Backend, mp: pytest.MonkeyPatch) -> None:
+    b.write({"ruff-base.toml": '[lint]\nselect = ["F"]\n'}, commit=False)
+
+
+def _with_extended_config(b: Backend) -> None:
+    """The submodule's ruff settings extend a file of the backend, outside the submodule."""
+    b.write({"ruff-base.toml": '[lint]\nignore = ["F401"]\n'})
+    b.write({"ruff.toml": 'extend = "../../ruff-base.toml"\n', "scripts/tool.py": "import json\n"},
+            in_schemas=True)
+    b.git("add", b.submodule)
+    b.git("commit", "-qm", "bump")
+
+
 def ruff_env(b: Backend, mp: pytest.MonkeyPatch) -> None:
     mp.setenv("RUFF_GUARDRAILS_TEST", "1")
 
@@ -189,6 +206,9 @@ CASES = {
                                             _with_ruff_ignore),
     "git-ignored Python file": Case(ignored_file, "ruff", "1", _with_ignored),
     "tool environment variable": Case(ruff_env, "ruff", "0"),
+    "root Python file": Case(root_python_file, "ruff", "1"),
+    "extended config outside the target": Case(extended_config, "ruff[libs/schemas]", "1",
+                                               _with_extended_config),
 }
 
 
@@ -210,6 +230,8 @@ def test_each_key_part_reruns_the_item(backend: Backend, runs: Runs, case: Case,
     assert uncached(after) == uncached(fresh)
     if case.item == "blanket-suppressions[libs/schemas]":  # the root's Python files did not change
         assert after["blanket-suppressions"].cached == "true"
+    if case.change is root_python_file:  # nothing the submodule's ruff reads changed
+        assert after["ruff[libs/schemas]"].cached == "true"
 
 
 def test_waivers_and_modes_apply_after_the_cache(backend: Backend, runs: Runs) -> None:

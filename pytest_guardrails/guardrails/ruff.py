@@ -162,6 +162,7 @@ GUARDRAIL = Guardrail(
     fix="fix the code (`ruff check --fix` fixes some), or configure or suppress the rule with "
         "its code in the target's own ruff settings",
     header=header,
-    cache_inputs="repo",  # its config may extend a file anywhere in the repository
+    # its own files; the settings files it may read outside the target are in its fingerprint
+    cache_inputs="target",
     fingerprint=lambda run: toolstate.ruff(run),
 )
