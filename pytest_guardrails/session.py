@@ -332,8 +332,8 @@ class GuardrailsSession:
             # The session runs no test code, and what is alive now (modules, plugins, config)
             # lives to the end: out of the collector's sight, pytest's five collections at exit
             # (looking for tests' unraisable exceptions) take a few milliseconds, not a tenth of
-            # a second per process. ``gc.unfreeze`` runs as the last clean-up.
-            gc.collect()
+            # a second per process. ``gc.unfreeze`` runs as the last clean-up, so garbage frozen
+            # with the rest is collected then.
             gc.freeze()
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
