@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
+from itertools import accumulate
 import os
 import re
 import sys
@@ -66,6 +67,8 @@ _LEX = re.compile(
 
 # the line breaks Python's tokenizer knows (str.splitlines also splits on \f, \v, \x1c, ...)
 _NEWLINE = re.compile(r"\r\n?|\n")
+#: what ``str.splitlines`` breaks at besides "\n" (and "\r", which Python's tokenizer knows too)
+_SPLITLINES_ONLY = re.compile("[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 def _detect_encoding(raw: bytes) -> str:
@@ -141,7 +144,14 @@ class Source:
 
     def _line_starts(self) -> list[int]:
         if self._starts is None:
-            self._starts = [0, *(m.end() for m in _NEWLINE.finditer(self.text))]
+            text = self.text
+            if _SPLITLINES_ONLY.search(text):
+                self._starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
+            else:  # the common case, counted in C: here splitlines breaks at "\n" only
+                starts = [0, *accumulate(map(len, text.splitlines(True)))]
+                if text and not text.endswith("\n"):
+                    starts.pop()  # the end of the text is not the start of a line
+                self._starts = starts
         return self._starts
 
     def line_count(self) -> int:

@@ -276,3 +276,19 @@ def test_comments_equal_tokenize(path: Path) -> None:
         line, col = source.location(offset)
         got.append(((line, col - 1), text))
     assert got == expected
+
+
+@pytest.mark.parametrize("text", [
+    "", "a", "a\n", "a\nb", "a\r\nb\rc\n", "\n\n", "x\u2028y\nz", "f\x0cg\n", "# c\n\n# d",
+])
+def test_line_table_breaks_where_the_tokenizer_does(text: str) -> None:
+    """Lines break at \\n, \\r\\n and \\r only (not at str.splitlines' \\f, \\u2028, ...),
+    whichever way the table is built."""
+    source = Source("x.py", "x.py", text.encode("utf-8"))
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    assert [source.line_text(n) for n in range(1, len(lines) + 1)] == lines
+    offsets = [i for i, ch in enumerate(text) if ch not in "\r\n"]
+    for offset in offsets:
+        before = text[:offset].replace("\r\n", "\n").replace("\r", "\n")
+        assert source.location(offset) == (before.count("\n") + 1,
+                                           len(before) - before.rfind("\n"))
