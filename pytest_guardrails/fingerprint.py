@@ -97,6 +97,20 @@ def stamp(project: Project, guardrail: str, target: str, findings: Iterable[Find
     return out
 
 
+def stamp_at(guardrail: str, target: str, finding: Finding, text: str, offset: int) -> Finding:
+    """``finding``, found at character ``offset`` of its file's ``text``, stamped as ``stamp``
+    would stamp it, from the text around ``offset`` instead of a table of the file's lines.
+    Returned as it is (``stamp`` does it later) when ``text`` holds a ``\r`` or the path is not
+    a plain relative one."""
+    path = finding.path
+    if not path or "\r" in text or normalize_relpath(path) != path:
+        return finding
+    begin = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    line = text[begin:end if end >= 0 else len(text)]
+    return dataclasses.replace(finding, fingerprint=_from_line(guardrail, target, finding, line))
+
+
 def _from_line(guardrail: str, target: str, finding: Finding, text: str | None) -> str:
     if text is None:
         return _digest((VERSION, "message", guardrail, target, finding.path or "",

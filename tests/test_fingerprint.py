@@ -76,3 +76,33 @@ def test_stamp_and_occurrences_count_duplicates(tmp_path: Path) -> None:
     assert [i for _, _, i in occ] == [0, 1, 0]
     assert occ[0][1] == occ[1][1] != occ[2][1]
     assert len({f"{fp_}:{i}" for _, fp_, i in occ}) == 3
+
+
+
+def test_scanner_stamps_equal_the_engines(tmp_path: Path) -> None:
+    """blanket-suppressions fingerprints its findings where it finds them; the fingerprints are
+    the ones the engine computes from the findings' lines (text with \\r is left to the engine)."""
+    from pytest_guardrails.guardrails import blanket_suppressions as bs
+    from pytest_guardrails.sources import Source
+
+    kinds = frozenset(bs.OPTIONS["kinds"].default)
+    texts = {
+        "a.py": "import os  # noqa\n\nx = 1  # type: ignore\n\ty = 2 #   noqa   \n",
+        "b.py": "'\'\'doc # noqa'\'\'\nz = 3  # noqa\n# type: ignore",
+        "c.py": "a = 1  # noqa\r\nb = 2  # noqa\r\n",
+    }
+    write_files(tmp_path, {"pyproject.toml": "", **texts})
+    for name, text in texts.items():
+        project = project_at(tmp_path)
+        source = Source(str(tmp_path / name), name, text.encode("utf-8"))
+        at_scan = list(bs.scan_source(source, kinds, target="."))
+        plain = list(bs.scan_source(source, kinds))
+        assert at_scan == plain and len(plain) >= 2
+        engine = fingerprint.stamp(project, bs.NAME, ".", plain)
+        if "\r" in text:
+            assert all(f.fingerprint is None for f in at_scan)
+        else:
+            assert [f.fingerprint for f in at_scan] == [f.fingerprint for f in engine]
+        again = fingerprint.stamp(project, bs.NAME, ".", at_scan)
+        assert [f.fingerprint for f in again] == [f.fingerprint for f in engine]
+        assert all(f.fingerprint for f in engine)

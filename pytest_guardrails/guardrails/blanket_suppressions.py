@@ -9,6 +9,7 @@ from typing import Any
 from pytest_guardrails.api import Finding
 from pytest_guardrails.api import Guardrail
 from pytest_guardrails.api import Run
+from pytest_guardrails.fingerprint import stamp_at
 from pytest_guardrails.options import ConfigError
 from pytest_guardrails.options import Option
 from pytest_guardrails.sources import Scan
@@ -133,11 +134,13 @@ def candidates(kinds: frozenset[str]) -> re.Pattern[str]:
 
 
 def scan_source(source: Source, kinds: frozenset[str],
-                where: re.Pattern[str] | None = None) -> Iterator[Finding]:
+                where: re.Pattern[str] | None = None, target: str | None = None
+                ) -> Iterator[Finding]:
     """Blanket suppressions in one file's comments (``Unreadable`` if it cannot be decoded).
 
     Only comments holding a candidate ``#`` are parsed, and the file is lexed only up to its
-    last candidate."""
+    last candidate. With ``target`` (its label), findings come fingerprinted from where they
+    were found, sparing the engine a table of the file's lines."""
     text = source.text
     spots = [m.start() for m in (where or candidates(kinds)).finditer(text)]
     if not spots:
@@ -158,7 +161,8 @@ def scan_source(source: Source, kinds: frozenset[str],
             continue
         for at, _, message in directives(comment, kinds, at_top):
             line, col = source.location(offset + at)
-            yield Finding(message, source.rel, line, col)
+            found = Finding(message, source.rel, line, col)
+            yield found if target is None else stamp_at(NAME, target, found, text, offset + at)
 
 
 def check(run: Run) -> Iterator[Finding]:
@@ -172,7 +176,7 @@ def check(run: Run) -> Iterator[Finding]:
         if might_have(source.raw) is None:
             continue
         try:
-            yield from scan_source(source, kinds, where)
+            yield from scan_source(source, kinds, where, target.label)
         except Unreadable as exc:
             scan.error(source.rel, exc)
     yield from scan.finish()
