@@ -52,14 +52,37 @@ _BLANK_OR_COMMENT = re.compile(rb"^[ \t\f]*(?:[#\r\n]|$)")
 
 # Comments and string literals, in source order (a lexer for exactly these two tokens). Prefixes
 # (r, b, f, u) need no handling: they are letters before the quote and change no token boundary.
-# Unrolled loops keep the regex engine in tight character-class runs on long docstrings.
+# Unrolled loops keep the regex engine in tight character-class runs on long docstrings. A string
+# left open ends where Python's tokenizer gives up on it (the end of its line, or of the text), so
+# every quote is consumed in one pass: skipping only the quote would rescan the rest of the line
+# from each later quote, quadratic on a line such as '\'\'\'... (minutes for 200 kB).
 _LEX = re.compile(
     r"""
     (?P<c>\#[^\r\n]*)
-    | '''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*(?:'''|\Z)
-    | \"\"\"[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*(?:\"\"\"|\Z)
-    | '[^'\\\r\n]*(?:\\.[^'\\\r\n]*)*'
-    | "[^"\\\r\n]*(?:\\.[^"\\\r\n]*)*"
+    | '''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*(?:'''|\\?\Z)
+    | \"\"\"[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*(?:\"\"\"|\\?\Z)
+    | '[^'\\\r\n]*(?:\\.[^'\\\r\n]*)*(?:'|(?=[\r\n])|\\?\Z)
+    | "[^"\\\r\n]*(?:\\.[^"\\\r\n]*)*(?:"|(?=[\r\n])|\\?\Z)
+    """,
+    re.S | re.X,
+)
+
+
+# The comments alone, as the lexer above finds them: each match runs over what precedes the next
+# comment (whole strings, other characters, a quote that opens no string) inside the regex
+# engine, and ends at that comment (group 1) or at the end of the text (group 1 is None, so a
+# search never restarts past the last comment).
+_COMMENT = re.compile(
+    r"""
+    (?:
+      '''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*(?:'''|\\?\Z)
+    | \"\"\"[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*(?:\"\"\"|\\?\Z)
+    | '[^'\\\r\n]*(?:\\.[^'\\\r\n]*)*(?:'|(?=[\r\n])|\\?\Z)
+    | "[^"\\\r\n]*(?:\\.[^"\\\r\n]*)*(?:"|(?=[\r\n])|\\?\Z)
+    | [^\#'"]+
+    | ['"]
+    )*?
+    (?:(\#[^\r\n]*)|\Z)
     """,
     re.S | re.X,
 )
@@ -187,12 +210,11 @@ class Source:
                 if is_comment:
                     yield start, text[start:end]
             return
-        for m in _LEX.finditer(text):
-            start = m.start()
-            if start > until:
+        for m in _COMMENT.finditer(text):
+            start = m.start(1)
+            if start < 0 or start > until:
                 return
-            if m.lastgroup == "c":
-                yield start, m.group()
+            yield start, m.group(1)
 
     def non_code_spans(self) -> list[tuple[int, int]]:
         """(start, end) character offsets of every comment and string literal, in order."""

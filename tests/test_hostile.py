@@ -575,6 +575,26 @@ REDOS = "(a+)+$"
 EVIL_LINE = "a" * 5000 + "!"
 
 
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("line", ["'\\", '"\\', "'''\\", "x = '", "'a\\\n"])
+def test_open_strings_are_lexed_in_one_pass(line: str) -> None:
+    """A source line of 200 kB made of quotes that never close (a repeated quote-backslash)
+    once took the comment lexer minutes: every quote rescanned the rest of the line."""
+    from pytest_guardrails.sources import Source
+
+    text = "# head\n" + line * (200_000 // len(line)) + "  # noqa\n# tail\n"
+    source = Source("evil.py", "evil.py", text.encode("utf-8"))
+    start = time.monotonic()
+    until = [c for _, c in source.comments(until=len(text))]
+    spans = source.non_code_spans()
+    everything = [c for _, c in source.comments()]
+    assert until == everything and until[0] == "# head"
+    # an open triple-quoted string runs to the end of the text, a one-line string to its line's
+    assert until[-1] == ("# head" if line.startswith("'" * 3) else "# tail")
+    assert spans[0] == (0, len("# head"))
+    assert time.monotonic() - start < 5
+
+
 def test_bounded_flags_are_the_regex_packages() -> None:
     """``bounded`` imports ``regex`` on first use only and names its flags itself."""
     import regex
