@@ -97,18 +97,18 @@ def stamp(project: Project, guardrail: str, target: str, findings: Iterable[Find
     return out
 
 
-def stamp_at(guardrail: str, target: str, finding: Finding, text: str, offset: int) -> Finding:
-    """``finding``, found at character ``offset`` of its file's ``text``, stamped as ``stamp``
-    would stamp it, from the text around ``offset`` instead of a table of the file's lines.
-    Returned as it is (``stamp`` does it later) when ``text`` holds a ``\r`` or the path is not
-    a plain relative one."""
-    path = finding.path
-    if not path or "\r" in text or normalize_relpath(path) != path:
-        return finding
+def at_offset(guardrail: str, target: str, finding: Finding, text: str, offset: int) -> str:
+    """The fingerprint ``stamp`` gives ``finding``, found at character ``offset`` of its file's
+    ``text``, from the text around ``offset`` instead of a table of the file's lines. Only for
+    text without ``\r`` and a plain relative path (``can_stamp_at``); ``stamp`` does the rest."""
     begin = text.rfind("\n", 0, offset) + 1
     end = text.find("\n", offset)
-    line = text[begin:end if end >= 0 else len(text)]
-    return dataclasses.replace(finding, fingerprint=_from_line(guardrail, target, finding, line))
+    return _from_line(guardrail, target, finding, text[begin:end if end >= 0 else len(text)])
+
+
+def can_stamp_at(path: str, text: str) -> bool:
+    """Whether ``at_offset`` gives the fingerprint of findings in this file."""
+    return bool(path) and "\r" not in text and normalize_relpath(path) == path
 
 
 def _from_line(guardrail: str, target: str, finding: Finding, text: str | None) -> str:

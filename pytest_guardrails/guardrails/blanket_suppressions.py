@@ -9,7 +9,8 @@ from typing import Any
 from pytest_guardrails.api import Finding
 from pytest_guardrails.api import Guardrail
 from pytest_guardrails.api import Run
-from pytest_guardrails.fingerprint import stamp_at
+from pytest_guardrails.fingerprint import at_offset
+from pytest_guardrails.fingerprint import can_stamp_at
 from pytest_guardrails.options import ConfigError
 from pytest_guardrails.options import Option
 from pytest_guardrails.sources import Scan
@@ -145,6 +146,7 @@ def scan_source(source: Source, kinds: frozenset[str],
     spots = [m.start() for m in (where or candidates(kinds)).finditer(text)]
     if not spots:
         return
+    stamp = target if target is not None and can_stamp_at(source.rel, text) else None
     i = 0
     at_top = True  # no code (nor docstring) before this comment
     previous_end = 0
@@ -162,7 +164,10 @@ def scan_source(source: Source, kinds: frozenset[str],
         for at, _, message in directives(comment, kinds, at_top):
             line, col = source.location(offset + at)
             found = Finding(message, source.rel, line, col)
-            yield found if target is None else stamp_at(NAME, target, found, text, offset + at)
+            if stamp is not None:
+                found = Finding(message, source.rel, line, col, fingerprint=at_offset(
+                    NAME, stamp, found, text, offset + at))
+            yield found
 
 
 def check(run: Run) -> Iterator[Finding]:
