@@ -81,10 +81,13 @@ def tree_size(repo: Path) -> tuple[int, int]:
 def run_guardrails(repo: Path, work: Path, *extra: str) -> tuple[float, dict[str, float], str]:
     """(wall seconds, item -> duration, stdout) of one pytest process on the three items."""
     junit = work / "guardrails.xml"
-    env = run_env()
+    # only this plugin (and xdist when asked): other installed plugins' first-test work (e.g.
+    # hypothesis importing its helpers) would be counted in the first item's duration
+    env = run_env(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     start = time.perf_counter()
-    proc = sh(sys.executable, "-m", "pytest", "--guardrails-only", "-p", "no:cacheprovider",
-              "-p", "no:randomly", "-v", f"--junitxml={junit}", "--rootdir", str(repo),
+    proc = sh(sys.executable, "-m", "pytest", "-p", "guardrails", "--guardrails-only",
+              "-p", "no:cacheprovider", "-o", "addopts=", "-v", f"--junitxml={junit}",
+              "--rootdir", str(repo),
               *extra, *(f"pyproject.toml::{i}" for i in ITEMS), cwd=repo, env=env)
     wall = time.perf_counter() - start
     if proc.returncode not in (0, 1):
