@@ -93,7 +93,8 @@ def _ruff_extends(table: object, path: Path) -> Path | None:
     extend = (as_table(table) or {}).get("extend")
     if not isinstance(extend, str) or not extend:
         return None
-    return Path(os.path.normpath(os.path.join(path.parent, os.path.expanduser(extend))))
+    expanded = os.path.expandvars(os.path.expanduser(extend))  # ruff expands ~ and $VAR too
+    return Path(os.path.normpath(os.path.join(path.parent, expanded)))
 
 
 def ruff_configs(run: Run) -> dict[str, object]:
