@@ -11,7 +11,6 @@ import json
 import os
 from pathlib import Path
 import shutil
-import stat
 import subprocess
 import sys
 from typing import Any
@@ -66,21 +65,24 @@ RUFF_EXTEND_DEPTH = 16
 RUFF_CONFIG_BYTES = 1 << 20
 
 
-def _ruff_table(path: Path) -> tuple[str, object]:
+def _ruff_table(path: Path, root: str) -> tuple[str, object]:
     """``("missing", None)``, ``("unparsed", blob id)`` or ``("table", what ruff reads)``:
-    a ``pyproject.toml``'s ``[tool.ruff]`` table (none: ``None``), another file's whole table."""
+    a ``pyproject.toml``'s ``[tool.ruff]`` table (none: ``None``), another file's whole table.
+    Read through the shared read path: a file outside the repository (an ``extend`` leading out,
+    a symlink out), not a regular file or over ``RUFF_CONFIG_BYTES`` counts by its blob id only
+    (``cache.blob_id``: a symlink by its link text, a FIFO never opened)."""
     from pytest_guardrails.config import tomllib
+    from pytest_guardrails.fs import NotRead
+    from pytest_guardrails.fs import read_file
     from pytest_guardrails.options import as_table
 
     try:
-        st = os.stat(path)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > RUFF_CONFIG_BYTES:  # a FIFO would block
-            return "unparsed", _file_id(str(path))
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        doc = tomllib.loads(read_file(path, root, RUFF_CONFIG_BYTES).decode("utf-8"))
     except FileNotFoundError:
         return "missing", None
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
-        return "unparsed", _file_id(str(path))  # ruff fails on it: its content decides how
+    except (NotRead, OSError, UnicodeDecodeError, ValueError, RecursionError):
+        found = _file_id(str(path))  # ruff fails on a bad file: its content decides how
+        return ("unparsed", found) if found is not None else ("missing", None)
     if path.name != "pyproject.toml":
         return "table", doc
     return "table", (as_table(doc.get("tool")) or {}).get("ruff")
@@ -100,8 +102,9 @@ def _ruff_extends(table: object, path: Path) -> Path | None:
 def ruff_configs(run: Run) -> dict[str, object]:
     """The repository's files that may give ruff its settings for this target: those in the
     target and the directories above it up to the repository root (ruff takes the closest one
-    that configures it), and every file their ``extend`` chains name. Keyed by path, each by
-    what ruff reads of it. With these in the key, a target's ruff result depends on its own
+    that configures it), and every file their ``extend`` chains name inside the repository (a
+    file outside counts by its content; its own ``extend`` is not followed). Keyed by path,
+    each by what ruff reads of it. With these in the key, a target's ruff result depends on its own
     files only (a file outside it that it links to is never linted: see ``Project.escaping``)."""
     root = os.path.abspath(run.root)
     found: dict[str, object] = {}
@@ -109,15 +112,16 @@ def ruff_configs(run: Run) -> dict[str, object]:
     here = Path(os.path.abspath(run.target.root))
     for d in [here, *here.parents]:
         if not os.path.join(str(d), "").startswith(os.path.join(root, "")):
-            break
+            break  # ruff's search above the repository: in ``ruff``'s "configs"
         for name in RUFF_CONFIGS:
             todo.append((d / name, 0))
+    inside = os.path.join(root, "")
     while todo:
         path, depth = todo.pop(0)
-        key = os.path.relpath(path, root) if str(path).startswith(root) else str(path)
+        key = os.path.relpath(path, root) if str(path).startswith(inside) else str(path)
         if key in found:
             continue
-        kind, table = _ruff_table(path)
+        kind, table = _ruff_table(path, root)
         if kind == "missing":
             continue
         found[key] = [kind, table]
