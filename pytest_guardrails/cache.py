@@ -355,9 +355,9 @@ class Lookup:
 
 
 def cached_check(cache: ResultCache | None, run: Run, name: str, lookup: Lookup) -> list[Finding]:
-    """``list(run.guardrail.check(run))``, or the same from the cache. A cached "not
-    applicable" raises ``NotApplicable`` again; what is not cached (crashes, timeouts, cannot
-    run, internal errors) just propagates."""
+    """``list(run.guardrail.check(run))`` with its fingerprints (``fingerprint.stamp``), or the
+    same from the cache. A cached "not applicable" raises ``NotApplicable`` again; what is not
+    cached (crashes, timeouts, cannot run, internal errors) just propagates."""
     from pytest_guardrails.api import NotApplicable
 
     if cache is not None:

@@ -40,7 +40,6 @@ from pytest_guardrails.config import split_waiver_key
 from pytest_guardrails.config import table_line
 from pytest_guardrails.config import validate
 import pytest_guardrails.debt as debt
-import pytest_guardrails.fingerprint as fingerprint
 from pytest_guardrails.guardrails import assemble
 from pytest_guardrails.options import ConfigError
 import pytest_guardrails.outputs.baseline as baseline_out
@@ -530,8 +529,7 @@ class GuardrailItem(pytest.Item):
             tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
             then = functools.partial(
                 self._error, run, f"internal error in {g.name}: {type(exc).__name__}: {exc}", tb)
-        else:
-            findings = fingerprint.stamp(self.project, g.name, self.target.label, findings)
+        else:  # fingerprinted by cached_check (fresh) or stored so (cached)
             then = functools.partial(self._report, run, findings)
         self.user_properties.extend(run.properties)
         # outside the except blocks: an outcome raised inside one would make pytest print the
