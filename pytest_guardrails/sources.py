@@ -56,16 +56,14 @@ _BLANK_OR_COMMENT = re.compile(rb"^[ \t\f]*(?:[#\r\n]|$)")
 # left open ends where Python's tokenizer gives up on it (the end of its line, or of the text), so
 # every quote is consumed in one pass: skipping only the quote would rescan the rest of the line
 # from each later quote, quadratic on a line such as '\'\'\'... (minutes for 200 kB).
-_LEX = re.compile(
-    r"""
-    (?P<c>\#[^\r\n]*)
-    | '''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*(?:'''|\\?\Z)
+#: the four kinds of string literal (verbose syntax), shared by both regexes below
+_STRINGS = r"""
+      '''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*(?:'''|\\?\Z)
     | \"\"\"[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*(?:\"\"\"|\\?\Z)
     | '[^'\\\r\n]*(?:\\.[^'\\\r\n]*)*(?:'|(?=[\r\n])|\\?\Z)
     | "[^"\\\r\n]*(?:\\.[^"\\\r\n]*)*(?:"|(?=[\r\n])|\\?\Z)
-    """,
-    re.S | re.X,
-)
+"""
+_LEX = re.compile(r"(?P<c>\#[^\r\n]*) |" + _STRINGS, re.S | re.X)
 
 
 # The comments alone, as the lexer above finds them: each match runs over what precedes the next
@@ -73,19 +71,7 @@ _LEX = re.compile(
 # engine, and ends at that comment (group 1) or at the end of the text (group 1 is None, so a
 # search never restarts past the last comment).
 _COMMENT = re.compile(
-    r"""
-    (?:
-      '''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*(?:'''|\\?\Z)
-    | \"\"\"[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*(?:\"\"\"|\\?\Z)
-    | '[^'\\\r\n]*(?:\\.[^'\\\r\n]*)*(?:'|(?=[\r\n])|\\?\Z)
-    | "[^"\\\r\n]*(?:\\.[^"\\\r\n]*)*(?:"|(?=[\r\n])|\\?\Z)
-    | [^\#'"]+
-    | ['"]
-    )*?
-    (?:(\#[^\r\n]*)|\Z)
-    """,
-    re.S | re.X,
-)
+    r"(?: " + _STRINGS + r""" | [^\#'"]+ | ['"] )*? (?:(\#[^\r\n]*)|\Z)""", re.S | re.X)
 
 
 # the line breaks Python's tokenizer knows (str.splitlines also splits on \f, \v, \x1c, ...)
