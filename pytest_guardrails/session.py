@@ -116,6 +116,22 @@ def check_waivers(settings: Settings, items: set[tuple[str, str]]) -> None:
                 + (f"items for {', '.join(there)}" if there else "no items in this repository"))
 
 
+def _process_ends_with(config: pytest.Config) -> bool:
+    """The process exits when this session ends: the ``pytest`` command (``console_main``, also
+    behind ``python -m pytest``) or an xdist worker. Not ``pytest.main`` called by a program that
+    goes on, such as pytester's in-process runs."""
+    if hasattr(config, "workerinput"):
+        return True
+    frame = inspect.currentframe()
+    while frame is not None:
+        # the ``pytest.main`` running this config (one run may start another: pytester)
+        if frame.f_code is pytest.main.__code__ and frame.f_locals.get("config") is config:
+            caller = frame.f_back
+            return caller is not None and caller.f_code is pytest.console_main.__code__
+        frame = frame.f_back
+    return False
+
+
 class GuardrailsSession:
     """Registered as ``guardrails-session`` when guardrails are enabled."""
 
@@ -178,7 +194,7 @@ class GuardrailsSession:
         except baseline_mod.BaselineError as err:
             raise pytest.UsageError(f"guardrails: {err}") from None
         session = cls(config, project, guardrails)
-        if config.getoption("guardrails_only"):
+        if config.getoption("guardrails_only") and not _process_ends_with(config):
             # registered before pytest's own clean-ups, so it runs after them
             config.add_cleanup(gc.unfreeze)
         session.baseline = baseline
@@ -331,8 +347,9 @@ class GuardrailsSession:
             # The session runs no test code, and what is alive now (modules, plugins, config)
             # lives to the end: out of the collector's sight, pytest's five collections at exit
             # (looking for tests' unraisable exceptions) take a few milliseconds, not a tenth of
-            # a second per process. ``gc.unfreeze`` runs as the last clean-up, so garbage frozen
-            # with the rest is collected then.
+            # a second per process, and so does the interpreter's own at exit. When pytest runs
+            # in a process that goes on (``pytest.main``, pytester), ``gc.unfreeze`` runs as the
+            # last clean-up, so garbage frozen with the rest is collected then.
             gc.freeze()
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 import re
 import shutil
 import xml.etree.ElementTree as ET
@@ -279,6 +280,41 @@ def test_only_a_guardrails_only_session_freezes_its_startup_objects(backend: Bac
     else:
         assert all(n == before for n in probe.during)
     assert gc.get_freeze_count() == before  # unfrozen: nothing outlives the session
+
+
+FREEZE_AT_EXIT = """\
+import atexit
+import gc
+from pathlib import Path
+import os
+
+
+def _record() -> None:
+    with open(os.environ["FREEZE_RECORD"], "w", encoding="ascii") as fh:
+        fh.write(str(gc.get_freeze_count()))
+
+
+atexit.register(_record)
+"""
+
+
+def test_the_pytest_command_exits_without_unfreezing(backend: Backend, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ``pytest`` command's process ends with the session: handing the frozen objects back
+    would only make the interpreter's collection at exit traverse them all (a tenth of a second
+    of every run), so they stay frozen there, and in xdist's workers."""
+    probe_dir = tmp_path / "probe"
+    probe_dir.mkdir()
+    (probe_dir / "freeze_at_exit.py").write_text(FREEZE_AT_EXIT, encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(probe_dir))
+    for workers in ([], ["-p", "xdist", "-n", "1"]):
+        record = tmp_path / f"freeze-{len(workers)}"
+        monkeypatch.setenv("FREEZE_RECORD", str(record))
+        result = backend.pytester.runpytest_subprocess(
+            "-p", "freeze_at_exit", "-p", "guardrails", *workers, "-p", "no:cacheprovider",
+            "--guardrails-only", *ENGINE_IDS)
+        result.assert_outcomes(passed=3)
+        assert int(record.read_text(encoding="ascii")) > 0
 
 
 def test_guardrails_only_refuses_other_paths(backend: Backend) -> None:
