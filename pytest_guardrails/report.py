@@ -1,7 +1,7 @@
 """The controller's stream of outcomes, and what it prints after the run: warn-mode findings and
 the table (other outputs read the same rows: ``pytest_guardrails.outputs``).
 
-Outcomes travel from xdist workers as a plain dict on the report (``report.guardrail``), which
+Outcomes travel from xdist workers as a JSON string on the report (``report.guardrail``), which
 pytest's report serialisation carries like any other report attribute.
 """
 
@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import fields
+import json
 from typing import TYPE_CHECKING
 from typing import Any
+import weakref
 
 import pytest
 
@@ -53,6 +55,14 @@ class Outcome:
         d["notes"] = list(self.notes)
         return d
 
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, text: str) -> Outcome:
+        data: Any = json.loads(text)
+        return cls.from_dict(data)
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Outcome:
         findings = tuple(Finding(**f) for f in d.get("findings", ()))
@@ -68,6 +78,20 @@ _FINDING_FIELDS = tuple(f.name for f in fields(Finding))
 
 def _finding_dict(finding: Finding) -> dict[str, Any]:
     return {name: getattr(finding, name) for name in _FINDING_FIELDS}
+
+
+_decoded: weakref.WeakKeyDictionary[pytest.TestReport, Outcome] = weakref.WeakKeyDictionary()
+
+
+def outcome_of(report: pytest.TestReport) -> Outcome | None:
+    """The guardrail outcome a report carries (decoded once per report), else None."""
+    if report in _decoded:
+        return _decoded[report]
+    data = getattr(report, "guardrail", None)
+    if not isinstance(data, str):
+        return None
+    outcome = _decoded[report] = Outcome.from_json(data)
+    return outcome
 
 
 def split_text(text: str, limit: int | None) -> tuple[str, list[str], list[str]]:
@@ -126,9 +150,8 @@ class Reporter:
         word: str = report.outcome  # pytest-rerunfailures adds "rerun"
         if report.when == "call" and word in ("failed", "rerun"):
             self.failed_calls += 1
-        data = getattr(report, "guardrail", None)
-        if isinstance(data, dict):
-            outcome = Outcome.from_dict(data)  # pyright: ignore[reportUnknownArgumentType]
+        outcome = outcome_of(report)
+        if outcome is not None:
             self.rows.append((report.nodeid, outcome, _word(report)))
 
     def summary(self, tr: pytest.TerminalReporter, *, verbose: bool) -> None:

@@ -528,3 +528,21 @@ def test_broken_guardrail_never_breaks_warn_mode(backend: Backend) -> None:
 def test_reportinfo_and_header(backend: Backend) -> None:
     result = run(backend, "-v")
     result.stdout.fnmatch_lines(["guardrails: * guardrails, targets: ., libs/schemas"])
+
+
+def test_an_outcome_travels_as_one_json_string() -> None:
+    """Reports carry the outcome as one string (xdist's serialiser walks nested values one by
+    one); every field, lone surrogates from undecodable paths included, comes back equal."""
+    from pytest_guardrails.api import Finding
+    from pytest_guardrails.report import Outcome
+
+    findings = tuple(Finding(message=f"m{i} \u2028 \udcff", path=f"app/\udcfe{i}.py", line=i,
+                             col=1, code="X1", fingerprint=f"{i:016x}") for i in range(3))
+    outcome = Outcome(guardrail="ruff", target="libs/schemas", mode="warn", status="findings",
+                      reason="ruff: 3 violations", findings=findings, tool="ruff 0.1",
+                      text="a\nb", known=findings[:1], stale=2, notes=("n1", "n2"))
+    text = outcome.to_json()
+    assert isinstance(text, str)
+    back = Outcome.from_json(text)
+    assert back == outcome
+    assert [f.fingerprint for f in back.findings] == [f.fingerprint for f in findings]

@@ -14,8 +14,6 @@ plugin validates against has no ``<properties>`` in a ``<testcase>``.
 
 from __future__ import annotations
 
-from typing import Any
-from typing import cast
 import xml.etree.ElementTree as ET
 
 # the open testcase of a report: pytest's own record_xml_attribute fixture reaches it the same
@@ -23,6 +21,8 @@ import xml.etree.ElementTree as ET
 from _pytest.junitxml import bin_xml_escape
 from _pytest.junitxml import xml_key
 import pytest
+
+from pytest_guardrails.report import outcome_of
 
 #: junit_logging values with which pytest itself writes the item's stdout sections
 WRITES_STDOUT = ("system-out", "out-err", "all")
@@ -38,12 +38,10 @@ class JUnitOutput:
 
     @pytest.hookimpl(trylast=True)  # after junitxml opened the testcase and wrote its outcome
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        data: Any = getattr(report, "guardrail", None)
-        if not isinstance(data, dict) or report.failed:
+        outcome = outcome_of(report)
+        if outcome is None or report.failed or not outcome.text:
             return
-        text: object = cast("dict[str, object]", data).get("text")
-        if not isinstance(text, str) or not text:
-            return
+        text = outcome.text
         xml = self.config.stash.get(xml_key, None)
         if xml is None or xml.logging in WRITES_STDOUT:
             return
