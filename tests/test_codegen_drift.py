@@ -721,3 +721,11 @@ def test_layout2_submodule_off_its_gitlink(backend: Backend) -> None:
     assert lines[-1].startswith("how to fix: (1) check out the pinned commit: git submodule "
                                 "update libs/schemas;")
     assert lines[-1].endswith(f"(2) {REGENERATE_HERE}")
+
+
+def test_the_default_manifest_name_is_the_manifest_modules() -> None:
+    """The guardrail names the manifest file without importing the manifest code."""
+    from pytest_guardrails import manifest
+    from pytest_guardrails.guardrails import codegen_drift
+
+    assert codegen_drift.MANIFEST_NAME == manifest.DEFAULT_NAME

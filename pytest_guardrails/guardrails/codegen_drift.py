@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
-from concurrent.futures import Future
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from dataclasses import field
 import os
@@ -15,7 +13,6 @@ import re
 from typing import TYPE_CHECKING
 from typing import Any
 
-from pytest_guardrails import manifest as manifest_mod
 from pytest_guardrails.api import CannotRun
 from pytest_guardrails.api import Finding
 from pytest_guardrails.api import Guardrail
@@ -33,11 +30,17 @@ from pytest_guardrails.project import read_gitmodules
 from pytest_guardrails.targeting import Targeting
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from git import Repo
 
+    from pytest_guardrails import manifest as manifest_mod
     from pytest_guardrails.project import Project
 
 NAME = "codegen-drift"
+#: ``manifest.DEFAULT_NAME``, named here so that importing this module (every run does, to
+#: build items) does not import the manifest code (a test keeps the two equal)
+MANIFEST_NAME = "codegen.manifest.json"
 
 OPTIONS = {
     "generated": Option("paths", (),
@@ -45,7 +48,7 @@ OPTIONS = {
                         "submodule"),
     "manifest": Option("path", None,
                        "manifest inside the submodule (written by `guardrails-manifest write`); "
-                       f"unset: `{manifest_mod.DEFAULT_NAME}` when present"),
+                       f"unset: `{MANIFEST_NAME}` when present"),
     "exclude": Option("globs", (),
                       "globs inside each submodule that are not checked (besides the build "
                       "artefacts always ignored, and `[tool.guardrails] exclude`)"),
@@ -513,6 +516,8 @@ class ManifestResult:
 def verify_manifest(survey: Future[manifest_mod.Survey], unchanged: dict[str, str] | None
                     ) -> ManifestResult:
     """Compare the files with the manifest; files git vouches for are not read again."""
+    from pytest_guardrails import manifest as manifest_mod
+
     try:
         found = survey.result()
         return ManifestResult(found.generators, manifest_mod.compare(found, unchanged))
@@ -580,7 +585,7 @@ def check(run: Run) -> Iterator[Finding]:
     p = target.path
     generated: tuple[str, ...] = tuple(g.rstrip("/") for g in run.settings["generated"])
     configured: str | None = run.settings["manifest"]
-    manifest_rel = configured or manifest_mod.DEFAULT_NAME
+    manifest_rel = configured or MANIFEST_NAME
     report = Report(p)
     skip = Skip(target, GlobSet(run.settings["exclude"]), run.project.exclude)
     with_git = has_git_metadata(run.root)
@@ -588,6 +593,10 @@ def check(run: Run) -> Iterator[Finding]:
     manifest_path = target.root / manifest_rel
     has_manifest = manifest_path.is_file()
     # loading the manifest and listing its files overlaps with the git subprocesses
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pytest_guardrails import manifest as manifest_mod
+
     pool = ThreadPoolExecutor(max_workers=1) if has_manifest else None
     try:
         survey = pool.submit(manifest_mod.survey, manifest_path) if pool is not None else None
@@ -709,7 +718,7 @@ def check_here(run: Run) -> Iterator[Finding]:
     target = run.target
     generated: tuple[str, ...] = tuple(g.rstrip("/") for g in run.settings["generated"])
     configured: str | None = run.settings["manifest"]
-    manifest_rel = configured or manifest_mod.DEFAULT_NAME
+    manifest_rel = configured or MANIFEST_NAME
     manifest_path = target.root / manifest_rel
     has_manifest = manifest_path.is_file()
     if not generated and not has_manifest:
@@ -734,6 +743,8 @@ def check_here(run: Run) -> Iterator[Finding]:
                                      f"generated path {g} missing",
                                      f"fix [tool.guardrails.{NAME}] generated in pyproject.toml")
         if has_manifest:
+            from pytest_guardrails import manifest as manifest_mod
+
             try:
                 found = manifest_mod.survey(manifest_path)
                 result = ManifestResult(found.generators, manifest_mod.compare(found))
