@@ -83,6 +83,11 @@ def _finding_dict(finding: Finding) -> dict[str, Any]:
 _decoded: weakref.WeakKeyDictionary[pytest.TestReport, Outcome] = weakref.WeakKeyDictionary()
 
 
+def remember_outcome(report: pytest.TestReport, outcome: Outcome) -> None:
+    """``outcome`` is what ``report.guardrail`` decodes to (the report was made here)."""
+    _decoded[report] = outcome
+
+
 def outcome_of(report: pytest.TestReport) -> Outcome | None:
     """The guardrail outcome a report carries (decoded once per report), else None."""
     if report in _decoded:

@@ -50,6 +50,7 @@ from pytest_guardrails.project import Target
 from pytest_guardrails.report import Outcome
 from pytest_guardrails.report import Reporter
 from pytest_guardrails.report import ide_message
+from pytest_guardrails.report import remember_outcome
 import pytest_guardrails.waivers as waivers_mod
 
 TRUE = ("1", "true", "yes", "on", "strict")
@@ -315,6 +316,7 @@ class GuardrailsSession:
             # extra report attributes survive xdist's report serialisation; as one JSON
             # string, not nested dicts execnet walks value by value (30 ms per 1,000 findings)
             report.__dict__["guardrail"] = outcome.to_json()
+            remember_outcome(report, outcome)  # this process's outputs need not decode it
             if hasattr(report, "wasxfail") and outcome.text:
                 # what an IDE shows for an xfail (PyCharm: str(longrepr)) is otherwise pytest's
                 # traceback through its own hooks: give it the findings instead
