@@ -64,6 +64,8 @@ def generate(root: Path, files: int, lines: int) -> None:
 def run(root: Path, mode: str, workers: str) -> float:
     args = [sys.executable, "-m", "pytest", "--guardrails-only", "-p", "no:cacheprovider",
             "-p", "no:randomly", "-q", "-n", workers, "--rootdir", str(root)]
+    if workers != "0":  # see bench_tools.py: pytest's clean-up of older temporary directories
+        args.append(f"--basetemp={root.parent / 'basetemp'}")
     if mode == "write":
         args.append("--guardrails-baseline-write")
     start = time.perf_counter()

@@ -82,7 +82,9 @@ def run(tree: Path, work: Path, workers: str, *extra: str) -> tuple[float, dict[
             *extra]
     if workers != "0":
         argv[3:3] = ["-p", "xdist"]
-        argv += ["-n", workers]
+        # xdist makes pytest's numbered temporary directory, and pytest then deletes older
+        # sessions' ones at exit: not this plugin's time
+        argv += ["-n", workers, f"--basetemp={work / 'basetemp'}"]
     start = time.perf_counter()
     proc = subprocess.run(argv, cwd=tree, env=env, capture_output=True, text=True, timeout=3600,
                           check=False)

@@ -159,7 +159,9 @@ def main() -> None:
                     cold.append(t)
                 else:
                     warm.append(run_ruff(repo, "--cache-dir", str(cache))[0])
-        xdist_wall = [run_guardrails(repo, work, "-p", "xdist", "-n", "2")[0]
+        # --basetemp: see bench_tools.py (pytest's clean-up of older temporary directories)
+        xdist_wall = [run_guardrails(repo, work, "-p", "xdist", "-n", "2",
+                                     f"--basetemp={work / 'basetemp'}")[0]
                       for _ in range(max(1, args.rounds // 2))]
 
         med = statistics.median

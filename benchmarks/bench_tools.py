@@ -89,9 +89,12 @@ def measure(package: str, opts: argparse.Namespace, results: dict[str, tuple[flo
             "ruff check .": [ruff, "check", "--no-cache", "."],
             "pyright": [pyright],
             # -o addopts= : the sdist's own pytest options may need plugins it declares
+            # --basetemp: xdist makes pytest's numbered temporary directory, and pytest then
+            # deletes older sessions' ones at exit (after a test-suite run, seconds of rm)
             "pytest -n 2 --guardrails-only": [
                 sys.executable, "-m", "pytest", *plugins, "-n", "2", "--guardrails-only",
-                "-p", "no:cacheprovider", "-o", "addopts=", f"--rootdir={tree}"],
+                "-p", "no:cacheprovider", "-o", "addopts=", f"--rootdir={tree}",
+                f"--basetemp={workdir / 'basetemp'}"],
         }
         names = list(commands)
         guarded = "pytest -n 2 --guardrails-only"
