@@ -11,6 +11,7 @@ import json
 import os
 from pathlib import Path
 import shutil
+import stat
 import subprocess
 import sys
 from typing import Any
@@ -66,16 +67,29 @@ RUFF_CONFIG_BYTES = 1 << 20
 
 
 def _ruff_table(path: Path, root: str) -> tuple[str, object]:
-    """``("missing", None)``, ``("unparsed", blob id)`` or ``("table", what ruff reads)``:
-    a ``pyproject.toml``'s ``[tool.ruff]`` table (none: ``None``), another file's whole table.
-    Read through the shared read path: a file outside the repository (an ``extend`` leading out,
-    a symlink out), not a regular file or over ``RUFF_CONFIG_BYTES`` counts by its blob id only
-    (``cache.blob_id``: a symlink by its link text, a FIFO never opened)."""
+    """``("missing", None)``, ``("unparsed", blob id)``, ``("outside", file status)`` or
+    ``("table", what ruff reads)``: a ``pyproject.toml``'s ``[tool.ruff]`` table (none:
+    ``None``), another file's whole table. Read through the shared read path: a file of the
+    repository that is a symlink out, not a regular file or over ``RUFF_CONFIG_BYTES`` counts by
+    its blob id only (``cache.blob_id``: a symlink by its link text, a FIFO never opened). A file
+    outside the repository (an ``extend`` leading out) is never opened: its type, size, change
+    time and inode count instead (``/proc/kmsg`` would block a read, a huge file would be read
+    whole)."""
     from pytest_guardrails.config import tomllib
     from pytest_guardrails.fs import NotRead
     from pytest_guardrails.fs import read_file
     from pytest_guardrails.options import as_table
 
+    # its directory as the system resolves it (a directory symlink may lead out)
+    where = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    if not os.path.join(where, "").startswith(os.path.join(os.path.realpath(root), "")):
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            return "missing", None
+        except OSError as exc:
+            return "outside", f"unreadable:{exc.errno}"
+        return "outside", [stat.S_IFMT(st.st_mode), st.st_size, st.st_mtime_ns, st.st_ino]
     try:
         doc = tomllib.loads(read_file(path, root, RUFF_CONFIG_BYTES).decode("utf-8"))
     except FileNotFoundError:
@@ -103,7 +117,7 @@ def ruff_configs(run: Run) -> dict[str, object]:
     """The repository's files that may give ruff its settings for this target: those in the
     target and the directories above it up to the repository root (ruff takes the closest one
     that configures it), and every file their ``extend`` chains name inside the repository (a
-    file outside counts by its content; its own ``extend`` is not followed). Keyed by path,
+    file outside counts by its status, never opened; its own ``extend`` is not followed). Keyed by path,
     each by what ruff reads of it. With these in the key, a target's ruff result depends on its own
     files only (a file outside it that it links to is never linted: see ``Project.escaping``)."""
     root = os.path.abspath(run.root)

@@ -357,3 +357,43 @@ def test_installed_packages_tool_and_interpreter_are_in_the_key(
          "--guardrails-mode=strict", f"--junitxml={xml}", "-k", "ruff and not schemas"),
         cwd=backend.path, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert _cases(proc, xml)["ruff"].cached == "false"
+
+
+def test_a_ruff_extend_out_of_the_repository_is_never_opened(tmp_path: Path) -> None:
+    """A pull request's ``extend`` may name any path outside the repository (``/proc/kmsg``
+    blocks a read, a huge file would be hashed whole), also through a directory symlink: such a
+    file counts by its status, and a change to it still changes the key."""
+    from conftest import write_files
+    from pytest_guardrails import config as config_mod
+    from pytest_guardrails import toolstate
+    from pytest_guardrails.api import Run
+    from pytest_guardrails.guardrails import builtin
+    from pytest_guardrails.project import Project
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    huge = outside / "huge.toml"
+    with open(huge, "wb") as fh:
+        fh.truncate(64 << 30)  # sparse: hashing it would read 64 GiB of zeros
+    repo = tmp_path / "repo"
+    write_files(repo, {"pyproject.toml": f'[tool.ruff]\nextend = "{huge}"\n',
+                       "sub/ruff.toml": 'extend = "../out/huge.toml"\n'})
+    (repo / "out").symlink_to(outside, target_is_directory=True)
+    guardrails = builtin()
+    settings = config_mod.validate(repo / "pyproject.toml", {}, guardrails)
+    project = Project(repo, settings, settings.submodules)
+    ruff_g = next(g for g in guardrails if g.name == "ruff")
+
+    def key() -> dict[str, object]:
+        run = Run(guardrail=ruff_g, target=project.targets[0], project=project, settings={})
+        return toolstate.ruff_configs(run)
+
+    first = key()
+    assert first[str(huge)][0] == "outside"
+    with open(huge, "r+b") as fh:
+        fh.truncate(1 << 30)
+    assert key() != first
+    write_files(repo, {"pyproject.toml": '[tool.ruff]\nextend = "sub/ruff.toml"\n'})
+    through_link = key()
+    assert through_link["sub/ruff.toml"][0] == "table"
+    assert through_link[os.path.join("out", "huge.toml")][0] == "outside"
