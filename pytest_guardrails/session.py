@@ -344,7 +344,6 @@ class GuardrailsSession:
         return lines
 
     @pytest.hookimpl(trylast=True)
-    @pytest.hookimpl(trylast=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         if self.config.getoption("guardrails_only"):
             # The session runs no test code, and what is alive now (modules, plugins, config)
@@ -355,6 +354,7 @@ class GuardrailsSession:
             # last clean-up, so garbage frozen with the rest is collected then.
             gc.freeze()
 
+    @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.is_worker:
             return  # outputs read the controller's rows

@@ -546,3 +546,12 @@ def test_an_outcome_travels_as_one_json_string() -> None:
     back = Outcome.from_json(text)
     assert back == outcome
     assert [f.fingerprint for f in back.findings] == [f.fingerprint for f in findings]
+
+
+def test_the_outputs_are_written_after_other_plugins_finish_the_session() -> None:
+    """The outputs (baseline, GitHub, SARIF) run last at session end, after other plugins' own
+    session-end work, and the start-up freeze after theirs at session start."""
+    from pytest_guardrails.session import GuardrailsSession
+
+    for hook in (GuardrailsSession.pytest_sessionfinish, GuardrailsSession.pytest_sessionstart):
+        assert getattr(hook, "pytest_impl", {}).get("trylast") is True, hook.__name__
