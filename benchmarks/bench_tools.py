@@ -1,17 +1,18 @@
 """Wall time of ``pytest -n 2 --guardrails-only`` against the slowest raw tool on one tree.
 
 The tree is a real project: an sdist from PyPI (``pip download --no-binary :all: --no-deps``)
-unpacked into a fresh git repository in a temporary directory. Each round times, side by side
-and in an order that rotates between rounds, plain ``ruff check .``, plain ``pyright`` and the
-guardrails run. Each round's ratio compares the guardrails run with the slowest tool of the same
-round (so a machine whose load drifts between rounds skews both sides alike); the script prints
-the median of those ratios, the ratio of the medians, and the CPU time of each process tree.
-The goal is a ratio of at most 1.05 on small trees as on large ones: pyright starts at session
-start, so the guardrails cost little more than the slowest tool they wrap. ``--package`` may be
-given several times; each tree is measured in turn and the ratios are printed together at the end.
+unpacked into a fresh git repository in a temporary directory. Each round times, side by side,
+plain ``ruff check .``, then plain ``pyright`` and the guardrails run, which of those two first
+alternating between rounds (give an even ``--rounds`` so each follows the other equally often).
+Each round's ratio compares the guardrails run with the slowest tool of the same round (so a
+machine whose load drifts between rounds skews both sides alike); the script prints the median
+of those ratios, the ratio of the medians, and the CPU time of each process tree. The goal is a
+ratio of at most 1.05 on small trees as on large ones: pyright starts at session start, so the
+guardrails cost little more than the slowest tool they wrap. ``--package`` may be given several
+times; each tree is measured in turn and the ratios are printed together at the end.
 
     python benchmarks/bench_tools.py                       # rich 13.7.1, 3 rounds
-    python benchmarks/bench_tools.py --package attrs==23.2.0 --package pydantic==2.7.4 --rounds 5
+    python benchmarks/bench_tools.py --package attrs==23.2.0 --package pydantic==2.7.4 --rounds 6
 """
 
 from __future__ import annotations
@@ -47,6 +48,15 @@ def timed(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float, f
 
 
 GOAL = 1.05
+
+
+def counterbalanced(names: Sequence[str], r: int) -> list[str]:
+    """The order of round ``r``: ruff first, then pyright and the guardrails run, which of the
+    two goes first alternating between rounds. This machine's speed drifts within a round
+    (a run straight after another long one can be a second slower or faster than one after a
+    pause), so each of the two follows the other equally often and a drift skews neither."""
+    first, *pair = names
+    return [first, *(pair if r % 2 == 0 else reversed(pair))]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -106,7 +116,7 @@ def measure(package: str, opts: argparse.Namespace, results: dict[str, tuple[flo
         print(f"pytest plugins: {'all installed' if opts.autoload else 'guardrails and xdist only'}")
         print(f"load average at start: {os.getloadavg()[0]:.2f}")
         for r in range(opts.rounds):
-            order = names[r % len(names):] + names[:r % len(names)]
+            order = counterbalanced(names, r)
             for name in order:
                 seconds, cpu_seconds, code, output = timed(commands[name], tree, env)
                 wall[name].append(seconds)
