@@ -42,6 +42,7 @@ from pytest_guardrails.config import validate
 import pytest_guardrails.debt as debt
 from pytest_guardrails.guardrails import assemble
 from pytest_guardrails.options import ConfigError
+from pytest_guardrails.outputs import github_wanted
 import pytest_guardrails.outputs.baseline as baseline_out
 from pytest_guardrails.plugin import addresses_anchor
 from pytest_guardrails.plugin import anchor_of
@@ -360,12 +361,13 @@ class GuardrailsSession:
             return  # outputs read the controller's rows
         if self.write_baseline:
             self._write_baseline(session)
-        from pytest_guardrails.outputs import github
+        if github_wanted():
+            from pytest_guardrails.outputs import github
 
-        if self.config.getoption("no_summary", False) or not self.config.pluginmanager.has_plugin(
-                "terminalreporter"):
-            github.annotate(self.config, self.reporter, fresh_line=True)  # no terminal summary
-        github.summarise(self.reporter)
+            if self.config.getoption("no_summary", False) or not (
+                    self.config.pluginmanager.has_plugin("terminalreporter")):
+                github.annotate(self.config, self.reporter, fresh_line=True)  # no terminal summary
+            github.summarise(self.reporter)
         sarif_file: str | None = self.config.getoption("guardrails_sarif")
         if sarif_file:
             from pytest_guardrails.outputs import sarif
@@ -382,9 +384,10 @@ class GuardrailsSession:
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if not self.is_worker:
-            from pytest_guardrails.outputs import github
+            if github_wanted():
+                from pytest_guardrails.outputs import github
 
-            github.annotate(self.config, self.reporter)
+                github.annotate(self.config, self.reporter)
             self.reporter.summary(terminalreporter, verbose=self.config.get_verbosity() > 0)
             if self.wrote:
                 terminalreporter.write_line(self.wrote)

@@ -86,6 +86,41 @@ def test_no_annotations_outside_github_actions(forty: Backend) -> None:
     assert "more not annotated" not in result.stdout.str()
 
 
+def test_a_step_summary_without_github_actions(
+        forty: Backend, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A runner that provides only ``GITHUB_STEP_SUMMARY`` gets the summary, no commands."""
+    summary = tmp_path / "step-summary.md"
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    result = forty.run("--guardrails-only", *ITEMS)
+    assert commands(result) == []
+    assert "| version\\-ssot | libs\\/schemas | failed | 15 |" in summary.read_text(encoding="utf-8")
+
+
+def test_outside_github_the_output_is_not_even_imported(
+        forty: Backend, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    (probe / "github_probe.py").write_text(
+        "import sys\n\n\ndef pytest_unconfigure(config):\n"
+        "    print('github output imported:', 'pytest_guardrails.outputs.github' in sys.modules)\n",
+        encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(probe))
+    result = forty.pytester.runpytest_subprocess(
+        "-p", "guardrails", "-p", "no:cacheprovider", "-p", "github_probe", "--guardrails-only",
+        *ITEMS)
+    result.assert_outcomes(failed=1, xfailed=1)
+    result.stdout.fnmatch_lines(["github output imported: False"])
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    result = forty.pytester.runpytest_subprocess(
+        "-p", "guardrails", "-p", "no:cacheprovider", "-p", "github_probe", "--guardrails-only",
+        *ITEMS)
+    result.stdout.fnmatch_lines(["github output imported: True"])
+    assert len(commands(result)) == 20
+
+
 def test_file_name_cannot_start_a_workflow_command(
         backend: Backend, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     summary = tmp_path / "step-summary.md"
