@@ -6,10 +6,11 @@ plain ``ruff check .``, then plain ``pyright`` and the guardrails run, which of 
 alternating between rounds (give an even ``--rounds`` so each follows the other equally often).
 Each round's ratio compares the guardrails run with the slowest tool of the same round (so a
 machine whose load drifts between rounds skews both sides alike); the script prints the median
-of those ratios, the ratio of the medians, and the CPU time of each process tree. The goal is a
-ratio of at most 1.05 on small trees as on large ones: pyright starts at session start, so the
-guardrails cost little more than the slowest tool they wrap. ``--package`` may be given several
-times; each tree is measured in turn and the ratios are printed together at the end.
+of those ratios with a 95% bootstrap interval, the ratio of the medians, and the CPU time of
+each process tree. The goal is a ratio of at most 1.05 on small trees as on large ones: pyright
+starts at session start, so the guardrails cost little more than the slowest tool they wrap.
+``--package`` may be given several times; each tree is measured in turn and the ratios are
+printed together at the end.
 
     python benchmarks/bench_tools.py                       # rich 13.7.1, 3 rounds
     python benchmarks/bench_tools.py --package attrs==23.2.0 --package pydantic==2.7.4 --rounds 6
@@ -21,6 +22,7 @@ import argparse
 from collections.abc import Sequence
 import os
 from pathlib import Path
+import random
 import resource
 import statistics
 import subprocess
@@ -50,6 +52,16 @@ def timed(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float, f
 GOAL = 1.05
 
 
+def interval(ratios: Sequence[float], resamples: int = 2000) -> tuple[float, float]:
+    """A 95% bootstrap interval of the median of ``ratios`` (fixed seed: the same rounds give
+    the same interval). On this shared machine one round's ratio can move by 10%, so whether a
+    median of a few rounds is under the goal says less than where this interval lies."""
+    rng = random.Random(0)
+    medians = sorted(statistics.median(rng.choices(ratios, k=len(ratios)))
+                     for _ in range(resamples))
+    return medians[int(0.025 * resamples)], medians[int(0.975 * resamples) - 1]
+
+
 def counterbalanced(names: Sequence[str], r: int) -> list[str]:
     """The order of round ``r``: ruff first, then pyright and the guardrails run, which of the
     two goes first alternating between rounds. This machine's speed drifts within a round
@@ -69,21 +81,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="let pytest load every installed plugin (default: only this plugin "
                              "and xdist, so unrelated plugins' start-up is not measured)")
     opts = parser.parse_args(argv)
-    results: dict[str, tuple[float, float]] = {}
+    results: dict[str, tuple[float, float, tuple[float, float]]] = {}
     for package in opts.package or ["rich==13.7.1"]:
         code = measure(package, opts, results)
         if code:
             return code
     print()
-    for package, (median_of_ratios, ratio_of_medians) in results.items():
+    for package, (median_of_ratios, ratio_of_medians, (low, high)) in results.items():
         print(f"{package}: pytest -n 2 --guardrails-only / slowest tool: median of the rounds' "
-              f"ratios {median_of_ratios:.3f}, ratio of the medians {ratio_of_medians:.3f} "
+              f"ratios {median_of_ratios:.3f} (95% interval {low:.3f}-{high:.3f}), ratio of the "
+              f"medians {ratio_of_medians:.3f} "
               f"(goal <= {GOAL})")
     return 0
 
 
-def measure(package: str, opts: argparse.Namespace, results: dict[str, tuple[float, float]]
-            ) -> int:
+def measure(package: str, opts: argparse.Namespace,
+            results: dict[str, tuple[float, float, tuple[float, float]]]) -> int:
     ruff, pyright = _process.which("ruff"), _process.which("pyright")
     if ruff is None or pyright is None:
         print("ruff and pyright must be installed next to this Python", file=sys.stderr)
@@ -137,10 +150,12 @@ def measure(package: str, opts: argparse.Namespace, results: dict[str, tuple[flo
             spread = ", ".join(f"{t:.2f}" for t in wall[name])
             print(f"{name:<32} wall median {median[name]:7.2f} s ({spread}); "
                   f"CPU median {statistics.median(cpu[name]):7.2f} s")
-        results[package] = (statistics.median(ratios), median[guarded] / median[slowest])
+        low, high = interval(ratios)
+        results[package] = (statistics.median(ratios), median[guarded] / median[slowest],
+                            (low, high))
         print(f"ratio, {guarded} / {slowest}: median of the rounds' ratios "
-              f"{results[package][0]:.3f}, ratio of the medians {results[package][1]:.3f} "
-              f"(goal <= {GOAL})")
+              f"{results[package][0]:.3f} (95% interval {low:.3f}-{high:.3f}), ratio of the "
+              f"medians {results[package][1]:.3f} (goal <= {GOAL})")
         return 0
     finally:
         discard(workdir, opts.keep)
