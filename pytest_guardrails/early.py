@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
+import select
 import shutil
 import signal
 import subprocess
@@ -46,7 +47,12 @@ if TYPE_CHECKING:
 #: seconds an item waits for an early run beyond the tool's own timeout (the controller kills
 #: the tool at its timeout; this only guards against a controller that died)
 GRACE = 30.0
+#: the waiter blocks on the job's FIFO (``wake``), which the controller opens once ``rc`` is
+#: written; it looks at ``rc`` again at least every RECHECK seconds (its deadline, a lost
+#: wake-up) and every POLL seconds where there is no FIFO (Windows)
+RECHECK = 1.0
 POLL = 0.02
+WAKE = "wake"
 #: set by pytest and xdist in workers and during an item, read by no tool run with JSON output
 #: (PYTEST_* too); not part of what makes two commands the same
 SESSION_ENV = ("COLUMNS", "LINES")
@@ -102,11 +108,8 @@ def _collect(inv: Invocation, directory: Path) -> Result:
     from pytest_guardrails._process import Result
 
     rc = directory / "rc"
-    deadline = time.monotonic() + inv.timeout + GRACE
-    while not rc.exists():
-        if time.monotonic() > deadline:
-            raise ProcessTimeout(inv.argv, inv.timeout, "", "")
-        time.sleep(POLL)
+    if not _wait(rc, directory / WAKE, time.monotonic() + inv.timeout + GRACE):
+        raise ProcessTimeout(inv.argv, inv.timeout, "", "")
     status = rc.read_text(encoding="ascii").strip()
     out = (directory / "out").read_bytes().decode("utf-8", "replace")
     err = (directory / "err").read_bytes().decode("utf-8", "replace")
@@ -115,6 +118,37 @@ def _collect(inv: Invocation, directory: Path) -> Result:
     if status.startswith("oserror:"):
         raise OSError(status[len("oserror:"):])
     return Result(inv.argv, int(status), out, err)
+
+
+def _wait(rc: Path, wake: Path, deadline: float) -> bool:
+    """Until ``rc`` exists (True) or the deadline (False), without waking 50 times a second:
+    on a busy 2-core machine those wake-ups cost pyright, next door, seconds over a run.
+
+    The FIFO is opened before ``rc`` is looked at and the controller opens it only after writing
+    ``rc``, so the wake-up cannot be missed: either the controller finds the waiter there, or
+    the waiter finds ``rc``."""
+    fd: int | None = None
+    if hasattr(os, "mkfifo"):
+        try:
+            fd = os.open(wake, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError:  # no FIFO (it could not be made): poll
+            fd = None
+    try:
+        while not rc.exists():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if fd is None:
+                time.sleep(min(POLL, left))
+                continue
+            ready, _, _ = select.select([fd], [], [], min(RECHECK, left))
+            if ready and not rc.exists():
+                # a FIFO that reads as ended before any writer came (not Linux's): poll
+                time.sleep(min(POLL, left))
+        return True
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 class _Job:
@@ -129,6 +163,11 @@ class _Job:
 
     def start(self) -> None:
         posix = os.name == "posix"
+        if hasattr(os, "mkfifo"):
+            try:
+                os.mkfifo(self.directory / WAKE, 0o600)
+            except OSError:  # the waiter polls instead
+                pass
         with open(self.directory / "out", "wb") as out, open(self.directory / "err", "wb") as err:
             try:
                 self.proc = subprocess.Popen(
@@ -163,6 +202,11 @@ class _Job:
         tmp = self.directory / "rc.tmp"
         tmp.write_text(status, encoding="ascii")
         os.replace(tmp, self.directory / "rc")
+        try:  # wake the waiter; none there yet (ENXIO) or no FIFO: it looks at rc first
+            fd = os.open(self.directory / WAKE, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            return
+        os.close(fd)
 
     def kill(self) -> None:
         proc = self.proc

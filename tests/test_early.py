@@ -6,12 +6,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 import signal
+import stat
 import subprocess
+import sys
+import threading
 import time
 
 import pytest
 
 from conftest import Backend
+from pytest_guardrails import _process
+from pytest_guardrails import early
 from tests import test_ruff
 from tests.test_ruff import Env
 from tests.test_ruff import junit
@@ -141,3 +146,46 @@ def test_timeout_of_an_early_run(typed: Backend, venv: Env, tmp_path: Path) -> N
             f"command: {venv.bin / 'pyright'} --outputjson -p {typed.schemas} --pythonpath "
             f"{venv.python} -\n"
             "return code: none (killed after 2 s)\nstdout: (none)\nstderr: (none)\n") in proc.stdout
+
+
+def _job(tmp_path: Path, seconds: float) -> tuple[early._Job, early.Invocation]:  # pyright: ignore[reportPrivateUsage]
+    """A real tool run, started as the controller starts pyright: prints, then exits 3."""
+    code = f"import time; time.sleep({seconds}); print('done')"
+    inv = early.Invocation((sys.executable, "-c", code), str(tmp_path), None, None, 60.0)
+    directory = tmp_path / "job"
+    directory.mkdir()
+    job = early._Job(inv, directory)  # pyright: ignore[reportPrivateUsage]
+    job.start()
+    return job, inv
+
+
+@pytest.mark.parametrize("finished_first", [False, True])
+def test_the_waiter_is_woken_not_polling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         finished_first: bool) -> None:
+    """The item waits on the job's FIFO; with the periodic look at ``rc`` put off for a minute,
+    only the controller's wake-up (or ``rc`` already there) can end the wait."""
+    monkeypatch.setattr(early, "RECHECK", 60.0)
+    job, inv = _job(tmp_path, 0.0 if finished_first else 0.5)
+    assert stat.S_ISFIFO(os.stat(job.directory / early.WAKE).st_mode)
+    if finished_first:
+        job.thread.join(timeout=20)
+        assert (job.directory / "rc").exists()
+    got: list[object] = []
+    waiter = threading.Thread(target=lambda: got.append(early._collect(inv, job.directory)),  # pyright: ignore[reportPrivateUsage]
+                              daemon=True)
+    waiter.start()
+    waiter.join(timeout=20)
+    assert not waiter.is_alive(), "the wake-up was lost: the waiter still sleeps"
+    [result] = got
+    assert isinstance(result, _process.Result)
+    assert (result.returncode, result.stdout) == (0, "done\n")
+    job.thread.join(timeout=20)
+
+
+def test_without_a_fifo_the_waiter_polls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(early, "RECHECK", 60.0)
+    job, inv = _job(tmp_path, 0.3)
+    (job.directory / early.WAKE).unlink()
+    result = early._collect(inv, job.directory)  # pyright: ignore[reportPrivateUsage]
+    assert (result.returncode, result.stdout) == (0, "done\n")
+    job.thread.join(timeout=20)
