@@ -5,8 +5,9 @@ collected: on a small tree that is a quarter of pyright's own time. So the contr
 slow tool at session start (before xdist starts its workers), in a process group of its own, with
 its output going to files in a temporary directory; the item that needs that exact command later
 (same argv, directory, environment and stdin) takes the finished output instead of starting the
-tool again. The item still parses it, so results are those of a run without xdist, and each tool
-still runs once per target.
+tool again (it sleeps on the job's FIFO until the controller says the tool has ended). The item
+still parses it, so results are those of a run without xdist, and each tool still runs once per
+target.
 
 How the controller knows the command: it calls the guardrail's own ``check`` with tool runs
 *captured*: ``_process.run_tool`` raises ``Captured`` with the command instead of running it. A
