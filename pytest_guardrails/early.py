@@ -129,20 +129,24 @@ def _wait(rc: Path, wake: Path, deadline: float) -> bool:
     ``rc``, so the wake-up cannot be missed: either the controller finds the waiter there, or
     the waiter finds ``rc``."""
     fd: int | None = None
-    if hasattr(os, "mkfifo"):
+    poller = None
+    if hasattr(os, "mkfifo") and hasattr(select, "poll"):  # poll: select fails past fd 1023
         try:
             fd = os.open(wake, os.O_RDONLY | os.O_NONBLOCK)
         except OSError:  # no FIFO (it could not be made): poll
             fd = None
+        else:
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
     try:
         while not rc.exists():
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
-            if fd is None:
+            if poller is None:
                 time.sleep(min(POLL, left))
                 continue
-            ready, _, _ = select.select([fd], [], [], min(RECHECK, left))
+            ready = poller.poll(min(RECHECK, left) * 1000)
             if ready and not rc.exists():
                 # a FIFO that reads as ended before any writer came (not Linux's): poll
                 time.sleep(min(POLL, left))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+import resource
 import signal
 import stat
 import subprocess
@@ -189,3 +190,25 @@ def test_without_a_fifo_the_waiter_polls(tmp_path: Path, monkeypatch: pytest.Mon
     result = early._collect(inv, job.directory)  # pyright: ignore[reportPrivateUsage]
     assert (result.returncode, result.stdout) == (0, "done\n")
     job.thread.join(timeout=20)
+
+
+def test_the_waiter_works_past_a_thousand_open_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker that ran a test suite may hold many files: the FIFO's descriptor is then above
+    select()'s limit of 1023, which poll() does not have."""
+    monkeypatch.setattr(early, "RECHECK", 60.0)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if max(soft, hard) < 1200:
+        pytest.skip(f"at most {max(soft, hard)} open files here")
+    if soft < 1200:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1200, hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        job, inv = _job(tmp_path, 0.3)
+        result = early._collect(inv, job.directory)  # pyright: ignore[reportPrivateUsage]
+        assert (result.returncode, result.stdout) == (0, "done\n")
+        job.thread.join(timeout=20)
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
