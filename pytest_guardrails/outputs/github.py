@@ -42,6 +42,8 @@ import pytest
 
 from pytest_guardrails import escape
 from pytest_guardrails.api import Finding
+from pytest_guardrails.outputs import in_github_actions
+from pytest_guardrails.outputs import step_summary_file
 from pytest_guardrails.report import Reporter
 from pytest_guardrails.report import Row
 from pytest_guardrails.report import table
@@ -214,9 +216,9 @@ def write_step_summary(rows: Sequence[Row], path: str) -> None:
 def annotate(config: pytest.Config, reporter: Reporter, *, fresh_line: bool = False) -> None:
     """Print the annotations when running in GitHub Actions. ``fresh_line``: the terminal may be
     in the middle of a progress line (a workflow command must start a line)."""
-    env = os.environ
-    if env.get("GITHUB_ACTIONS") != "true":
+    if not in_github_actions():
         return
+    env = os.environ
     active = config.pluginmanager.has_plugin(ANNOTATE_FAILURES)
     lines = workflow_commands(reporter.rows, reporter.project.root, env,
                               other_errors=reporter.failed_calls if active else None)
@@ -232,6 +234,6 @@ def annotate(config: pytest.Config, reporter: Reporter, *, fresh_line: bool = Fa
 
 def summarise(reporter: Reporter) -> None:
     """Append to the step summary when GitHub provides one."""
-    path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if path:
+    path = step_summary_file()
+    if path is not None:
         write_step_summary(reporter.rows, path)
