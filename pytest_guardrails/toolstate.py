@@ -72,8 +72,8 @@ def _ruff_table(path: Path, root: str) -> tuple[str, object]:
     ``None``), another file's whole table. Read through the shared read path: a file of the
     repository that is a symlink out, not a regular file or over ``RUFF_CONFIG_BYTES`` counts by
     its blob id only (``cache.blob_id``: a symlink by its link text, a FIFO never opened). A file
-    outside the repository (an ``extend`` leading out) is never opened: its type, size, change
-    time and inode count instead (``/proc/kmsg`` would block a read, a huge file would be read
+    outside the repository (an ``extend`` leading out) is never opened: its type, size,
+    modification time and inode count instead (``/proc/kmsg`` would block a read, a huge file would be read
     whole)."""
     from pytest_guardrails.config import tomllib
     from pytest_guardrails.fs import NotRead
