@@ -212,3 +212,40 @@ def test_the_waiter_works_past_a_thousand_open_files(
         for fd in held:
             os.close(fd)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_the_controller_does_not_poll_the_tool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The thread watching an early run blocks until the tool exits: ``Popen.wait(timeout)``
+    would sleep and look again every 50 ms, next to pyright, for the whole run."""
+    naps: list[float] = []
+    sleep = time.sleep
+
+    def counting(seconds: float) -> None:
+        if threading.current_thread().name == "guardrails-early":
+            naps.append(seconds)
+        sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", counting)
+    job, inv = _job(tmp_path, 1.0)
+    result = early._collect(inv, job.directory)  # pyright: ignore[reportPrivateUsage]
+    job.thread.join(timeout=20)
+    assert (result.returncode, result.stdout) == (0, "done\n")
+    assert naps == []
+
+
+def test_the_timeout_holds_when_the_tool_never_reads_its_input(tmp_path: Path) -> None:
+    """Writing pyright's file list to a tool that never reads it blocks once the pipe is full:
+    the timeout still ends the run."""
+    inv = early.Invocation((sys.executable, "-c", "import time; time.sleep(60)"), str(tmp_path),
+                           None, "x" * (4 << 20), 1.0)
+    directory = tmp_path / "job"
+    directory.mkdir()
+    job = early._Job(inv, directory)  # pyright: ignore[reportPrivateUsage]
+    start = time.monotonic()
+    job.start()
+    job.thread.join(timeout=20)
+    assert not job.thread.is_alive()
+    assert (directory / "rc").read_text(encoding="ascii") == "timeout"
+    assert time.monotonic() - start < 10
+    with pytest.raises(_process.ProcessTimeout):
+        early._collect(inv, directory)  # pyright: ignore[reportPrivateUsage]
