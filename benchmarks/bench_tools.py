@@ -12,6 +12,13 @@ starts at session start, so the guardrails cost little more than the slowest too
 ``--package`` may be given several times; each tree is measured in turn and the ratios are
 printed together at the end.
 
+``--beside`` adds a fourth command: plain pyright with, started at the same moment, the
+guardrails run of everything but pyright (``-k "not pyright"``), timed until both have ended.
+It is the work of the guardrails run without its orchestration, so the guardrails run against it
+is what starting pyright early, handing its output over and reporting still cost; the rest of
+the ratio against plain pyright is the other guardrails and xdist's workers sharing the cores
+with it. The three long commands then rotate (give a multiple of 3 as ``--rounds``).
+
     python benchmarks/bench_tools.py                       # rich 13.7.1, 3 rounds
     python benchmarks/bench_tools.py --package attrs==23.2.0 --package pydantic==2.7.4 --rounds 6
 """
@@ -49,6 +56,21 @@ def timed(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float, f
     return wall, cpu, proc.returncode, proc.stdout + proc.stderr
 
 
+def timed_together(argvs: Sequence[Sequence[str]], cwd: Path,
+                   env: dict[str, str]) -> tuple[float, float, int, str]:
+    """``timed`` of commands started at the same moment, until the last has ended; the exit
+    code and output are the first command's."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    procs = [subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True) for argv in argvs]
+    outputs = [proc.communicate(timeout=3600)[0] for proc in procs]
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, procs[0].returncode, outputs[0]
+
+
 GOAL = 1.05
 
 
@@ -64,11 +86,15 @@ def interval(ratios: Sequence[float], resamples: int = 2000) -> tuple[float, flo
 
 def counterbalanced(names: Sequence[str], r: int) -> list[str]:
     """The order of round ``r``: ruff first, then pyright and the guardrails run, which of the
-    two goes first alternating between rounds. This machine's speed drifts within a round
-    (a run straight after another long one can be a second slower or faster than one after a
-    pause), so each of the two follows the other equally often and a drift skews neither."""
-    first, *pair = names
-    return [first, *(pair if r % 2 == 0 else reversed(pair))]
+    two goes first alternating between rounds (three long commands rotate). This machine's
+    speed drifts within a round (a run straight after another long one can be a second slower
+    or faster than one after a pause), so each follows the others equally often and a drift
+    skews none."""
+    first, *rest = names
+    if len(rest) == 2:
+        return [first, *(rest if r % 2 == 0 else reversed(rest))]
+    shift = r % len(rest)
+    return [first, *rest[shift:], *rest[:shift]]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -80,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--autoload", action="store_true",
                         help="let pytest load every installed plugin (default: only this plugin "
                              "and xdist, so unrelated plugins' start-up is not measured)")
+    parser.add_argument("--beside", action="store_true",
+                        help="also time pyright with the other guardrails running beside it")
     opts = parser.parse_args(argv)
     results: dict[str, tuple[float, float, tuple[float, float]]] = {}
     for package in opts.package or ["rich==13.7.1"]:
@@ -119,8 +147,10 @@ def measure(package: str, opts: argparse.Namespace,
                 "-p", "no:cacheprovider", "-o", "addopts=", f"--rootdir={tree}",
                 f"--basetemp={workdir / 'basetemp'}"],
         }
-        names = list(commands)
         guarded = "pytest -n 2 --guardrails-only"
+        beside = "pyright + the rest beside it"
+        together = {beside: [[pyright], [*commands[guarded], "-k", "not pyright"]]}
+        names = [*commands, *(together if opts.beside else ())]
         wall: dict[str, list[float]] = {name: [] for name in names}
         cpu: dict[str, list[float]] = {name: [] for name in names}
         ratios: list[float] = []
@@ -131,7 +161,9 @@ def measure(package: str, opts: argparse.Namespace,
         for r in range(opts.rounds):
             order = counterbalanced(names, r)
             for name in order:
-                seconds, cpu_seconds, code, output = timed(commands[name], tree, env)
+                seconds, cpu_seconds, code, output = (
+                    timed(commands[name], tree, env) if name in commands
+                    else timed_together(together[name], tree, env))
                 wall[name].append(seconds)
                 cpu[name].append(cpu_seconds)
                 print(f"  round {r + 1}: {name:<32} {seconds:7.2f} s wall {cpu_seconds:7.2f} s CPU"
@@ -156,6 +188,14 @@ def measure(package: str, opts: argparse.Namespace,
         print(f"ratio, {guarded} / {slowest}: median of the rounds' ratios "
               f"{results[package][0]:.3f} (95% interval {low:.3f}-{high:.3f}), ratio of the "
               f"medians {results[package][1]:.3f} (goal <= {GOAL})")
+        if opts.beside:
+            own = [w / b for w, b in zip(wall[guarded], wall[beside])]
+            shared = [b / p for b, p in zip(wall[beside], wall["pyright"])]
+            (low, high), (s_low, s_high) = interval(own), interval(shared)
+            print(f"of which: {beside} / pyright {statistics.median(shared):.3f} (95% interval "
+                  f"{s_low:.3f}-{s_high:.3f}): the same work sharing the cores; {guarded} / "
+                  f"{beside} {statistics.median(own):.3f} (95% interval {low:.3f}-{high:.3f}): "
+                  "the orchestration")
         return 0
     finally:
         discard(workdir, opts.keep)
