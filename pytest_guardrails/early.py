@@ -166,7 +166,8 @@ class _Job:
         self.directory = directory
         self.proc: subprocess.Popen[bytes] | None = None
         self.thread = threading.Thread(target=self._watch, name="guardrails-early", daemon=True)
-        self.timer = threading.Timer(inv.timeout, self._expire)
+        # a guardrail from a plugin may pass any timeout: Timer refuses one past TIMEOUT_MAX
+        self.timer = threading.Timer(min(inv.timeout, threading.TIMEOUT_MAX), self._expire)
         self.timer.daemon = True
         self.expired = False
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 import difflib
+import math
 import posixpath
 import re
 from typing import Any
@@ -95,6 +96,36 @@ def _regex(key: str, value: str) -> str:
     return value
 
 
+def _number(key: str, value: Any) -> float:
+    """A positive, finite number (TOML's ``inf`` and ``nan`` are floats too)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:  # an integer past a float's range
+            number = math.inf
+        if 0 < number < math.inf:  # false for nan
+            return number
+        shown = f"{value!r}" if isinstance(value, float) or abs(value) < 10 ** 20 else "a huge integer"
+    else:
+        shown = _type_name(value)
+    raise ConfigError(key, f"{key}: expected a positive number, got {shown}")
+
+
+#: the longest ``timeout``: a longer one bounds nothing, and past about 24 days the waits it
+#: feeds (``poll()``, in milliseconds in a C int) cannot even be expressed
+MAX_TIMEOUT = 7 * 24 * 3600.0
+
+
+def _timeout(key: str, value: float) -> None:
+    if value > MAX_TIMEOUT:
+        raise ConfigError(key, f"{key}: at most {MAX_TIMEOUT:.0f} seconds (a week), got {value:g}")
+
+
+def timeout_option(default: float, help: str) -> Option:
+    """A tool's ``timeout`` key: seconds, positive, at most a week."""
+    return Option("number", default, help, validate=_timeout)
+
+
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(|B|bytes?|KiB|KB|K|MiB|MB|M|GiB|GB|G)\s*", re.I)
 _UNITS = {"": 1, "b": 1, "byte": 1, "bytes": 1, "kib": 1 << 10, "kb": 1000, "k": 1 << 10,
           "mib": 1 << 20, "mb": 1000 ** 2, "m": 1 << 20, "gib": 1 << 30, "gb": 1000 ** 3,
@@ -132,9 +163,7 @@ def _convert(kind: str, key: str, value: Any, choices: tuple[str, ...]) -> Any:
             raise ConfigError(key, f"{key}: expected true or false, got {_type_name(value)}")
         return value
     if kind == "number":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise ConfigError(key, f"{key}: expected a positive number, got {value!r}")
-        return float(value)
+        return _number(key, value)
     if kind == "choice":
         s = _str(key, value)
         if s not in choices:

@@ -351,6 +351,21 @@ def test_guardrails_only_refuses_other_paths(backend: Backend) -> None:
      "pyproject.toml:2: *unknown target 'libs/schema' (targets: ., libs/schemas); did you mean 'libs/schemas'?"),
     ('[tool.guardrails]\nsubmodules = "all"\n',
      'pyproject.toml:2: tool.guardrails.submodules: expected "auto" or an array of paths, got \'all\''),
+    # TOML's inf and nan are floats: no bound at all, or none that compares
+    ('[tool.guardrails.pyright]\ntimeout = inf\n',
+     "pyproject.toml:2: tool.guardrails.pyright.timeout: expected a positive number, got inf"),
+    ('[tool.guardrails.ruff]\ntimeout = nan\n',
+     "pyproject.toml:2: tool.guardrails.ruff.timeout: expected a positive number, got nan"),
+    ('[tool.guardrails.ruff]\ntimeout = 1e999\n',
+     "pyproject.toml:2: tool.guardrails.ruff.timeout: expected a positive number, got inf"),
+    ('[tool.guardrails.ruff]\ntimeout = -0.0\n',
+     "pyproject.toml:2: tool.guardrails.ruff.timeout: expected a positive number, got -0.0"),
+    ('[tool.guardrails.pyright]\ntimeout = ' + "9" * 400 + '\n',
+     "pyproject.toml:2: tool.guardrails.pyright.timeout: expected a positive number, got a huge integer"),
+    ('[tool.guardrails.pyright]\ntimeout = 604801\n',
+     "pyproject.toml:2: tool.guardrails.pyright.timeout: at most 604800 seconds (a week), got 604801"),
+    ('[tool.guardrails.ruff]\ntimeout = "60"\n',
+     "pyproject.toml:2: tool.guardrails.ruff.timeout: expected a positive number, got a string"),
     # pytest reads pyproject.toml first and reports broken TOML itself, located
     ("[tool.guardrails\n", "*pyproject.toml: Expected ']' at the end of a table declaration (at line 4, column 17)"),
 ])

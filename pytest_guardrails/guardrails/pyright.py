@@ -33,6 +33,7 @@ from pytest_guardrails.fs import read_file
 from pytest_guardrails.globs import GlobSet
 from pytest_guardrails.options import Option
 from pytest_guardrails.options import check_relpath
+from pytest_guardrails.options import timeout_option
 from pytest_guardrails.project import Target
 from pytest_guardrails.project import git
 from pytest_guardrails.project import has_git_metadata
@@ -51,8 +52,8 @@ OPTIONS = {
     "args": Option("str-list", (), "extra arguments for `pyright` (e.g. `[\"--pythonversion\", "
                    "\"3.11\"]`, or `[\"--warnings\"]` to count warnings too); the target's own "
                    "pyright configuration is always used"),
-    "timeout": Option("number", 900.0, "seconds before pyright is stopped and the item reports "
-                      "an error"),
+    "timeout": timeout_option(900.0, "seconds before pyright is stopped and the item reports "
+                              "an error (at most a week)"),
     "python": Option("str", "auto", "the interpreter whose packages pyright resolves imports "
                      "against: `\"auto\"` (the Python running pytest, unless the target's pyright "
                      "config or `args` name one) or a path relative to the repo root (e.g. "

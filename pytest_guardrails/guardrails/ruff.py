@@ -17,6 +17,7 @@ from pytest_guardrails.api import Guardrail
 from pytest_guardrails.api import GuardrailError
 from pytest_guardrails.api import Run
 from pytest_guardrails.options import Option
+from pytest_guardrails.options import timeout_option
 from pytest_guardrails.project import Project
 from pytest_guardrails.project import Target
 
@@ -25,8 +26,8 @@ NAME = "ruff"
 OPTIONS = {
     "args": Option("str-list", (), "extra arguments for `ruff check` (e.g. `[\"--preview\"]`); "
                    "the target's own ruff configuration is always used"),
-    "timeout": Option("number", 120.0, "seconds before ruff is stopped and the item reports "
-                      "an error"),
+    "timeout": timeout_option(120.0, "seconds before ruff is stopped and the item reports "
+                              "an error (at most a week)"),
 }
 
 
