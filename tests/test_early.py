@@ -74,11 +74,15 @@ def test_pyright_starts_on_the_controller_once_per_target(typed: Backend, venv: 
     out, _ = proc.communicate(timeout=600)
     assert proc.returncode == 1, out
     calls = [line.split("\t") for line in log.read_text().splitlines()]
-    runs = sorted((tool, cwd) for tool, _, cwd, args in calls if "--version" not in args)
+    # not checks: version probes, and ruff listing what it lints after a run with no finding
+    checks = [c for c in calls if "--version" not in c[3] and "--show-files" not in c[3]]
+    runs = sorted((tool, cwd) for tool, _, cwd, _ in checks)
     root, schemas = str(typed.path), str(typed.schemas)
     assert runs == [("pyright", root), ("pyright", schemas), ("ruff", root), ("ruff", schemas)]
+    listed = [cwd for tool, _, cwd, args in calls if "--show-files" in args]
+    assert listed == [schemas]  # the root's ruff found the unused import
     # pyright's parent is the pytest process itself (the controller), ruff's a worker under -n 2
-    parents = {(tool, cwd): int(ppid) for tool, ppid, cwd, args in calls if "--version" not in args}
+    parents = {(tool, cwd): int(ppid) for tool, ppid, cwd, _ in checks}
     assert parents[("pyright", root)] == parents[("pyright", schemas)] == proc.pid
     if workers == "2":
         assert parents[("ruff", root)] != proc.pid

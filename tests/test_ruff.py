@@ -277,6 +277,49 @@ def test_args_and_exclude_are_honoured(linted: Backend) -> None:
     assert "E501" not in result.stdout.str()
 
 
+@pytest.mark.parametrize("how", ["settings", "args"])
+def test_a_ruff_that_lints_no_file_cannot_pass(linted: Backend, how: str) -> None:
+    """Excluding every Python file leaves ruff nothing to report, and it never says it found no
+    file (it lints pyproject.toml too): strict fails and warn skips, saying why. The schemas'
+    own ruff settings still lint their files."""
+    pyproject = (linted.path / "pyproject.toml").read_text()
+    if how == "settings":
+        pyproject = pyproject.replace("[tool.ruff]\n", '[tool.ruff]\nextend-exclude = ["*.py"]\n')
+    else:
+        pyproject += '\n[tool.guardrails.ruff]\ntargets = ["."]\nargs = ["--extend-exclude", "*.py"]\n'
+    linted.write({"pyproject.toml": pyproject})
+    strict = linted.run("--guardrails-only", "-k", "ruff", "--guardrails-mode=strict")
+    reason = ("ruff linted no Python file: its settings (their defaults included) or "
+              "[[]tool.guardrails.ruff[]] args exclude all 3 in the repository (app/__init__.py, ...)")
+    strict.stdout.fnmatch_lines([f"ruff: cannot run: {reason}; how to fix: fix `include`, *"])
+    if how == "settings":
+        strict.stdout.fnmatch_lines(["ruff[[]libs/schemas[]]: 3 ruff violations"])
+        strict.assert_outcomes(failed=2)
+    else:
+        strict.assert_outcomes(failed=1)
+    warn = linted.run("--guardrails-only", "-k", "ruff and not schemas", "-rs")
+    warn.stdout.fnmatch_lines([f"SKIPPED [[]1[]] pyproject.toml:*: ruff: cannot run: {reason}*"])
+    warn.assert_outcomes(skipped=1)
+
+
+def test_a_partly_excluded_clean_tree_passes(backend: Backend) -> None:
+    """ruff's settings leaving it one clean file to lint is a pass (and a single extra
+    ``--show-files`` run says so)."""
+    backend.write({"pyproject.toml": (backend.path / "pyproject.toml").read_text()
+                   + '\n[tool.ruff]\nextend-exclude = ["app/__init__.py"]\n'})
+    result = backend.run("--guardrails-only", "-k", "ruff and not schemas", "--guardrails-mode=strict")
+    result.assert_outcomes(passed=1)
+    assert "nothing to check" not in result.stdout.str()
+
+
+def test_a_target_without_python_files_says_so(backend: Backend) -> None:
+    backend.write({"pyproject.toml": (backend.path / "pyproject.toml").read_text()
+                   + '\n[tool.guardrails]\nexclude = ["app/**"]\n'})
+    result = backend.run("--guardrails-only", "-k", "ruff and not schemas", "--guardrails-mode=strict")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["ruff *passed*(note: nothing to check: no Python file in the repository)"])
+
+
 def test_root_never_reads_submodule_files(linted: Backend) -> None:
     """Only the schemas' own item reports its files, even where the root config differs."""
     result = linted.run("--guardrails-only", "-k", "ruff and not schemas", "--guardrails-mode=strict")

@@ -12,6 +12,7 @@ from pytest_guardrails import toolstate
 from pytest_guardrails._process import as_int
 from pytest_guardrails._process import as_list
 from pytest_guardrails._process import dig
+from pytest_guardrails.api import CannotRun
 from pytest_guardrails.api import Finding
 from pytest_guardrails.api import Guardrail
 from pytest_guardrails.api import GuardrailError
@@ -137,9 +138,39 @@ def check(run: Run) -> list[Finding]:
         found = list(findings(run.root, diagnostics))
     except ValueError as exc:
         raise _process.crashed(NAME, result, f"unexpected JSON: {exc}") from None
+    if not found:
+        _linted_something(run, exe, argv, [f for f in linted if f.endswith((".py", ".pyi"))
+                                           and f not in set(skipped)], deadline)
     if not target.is_root:
         run.fix = _process.fix_in_submodule(target.path)
     return sorted(found, key=_order)
+
+
+def _linted_something(run: Run, exe: str, argv: Sequence[str], expected: Sequence[str],
+                      deadline: _process.Deadline) -> None:
+    """A clean ruff run looked at a Python file, or says why not: a note when the target has
+    none, cannot run when ruff's settings or ``args`` exclude every one it has (ruff's JSON
+    names only files with findings, and it lints ``pyproject.toml`` too, so it never says it
+    found no file). Asked only of a run with no findings, the one a green could be for nothing."""
+    target = run.target
+    where = "the repository" if target.is_root else target.path
+    if not expected:
+        run.notes.append(f"nothing to check: no Python file in {where}")
+        return
+    result = _process.run_tool(NAME, [*argv[:-1], "--show-files", argv[-1]], cwd=target.root,
+                               timeout=deadline)
+    if result.returncode != 0:
+        raise _process.crashed(NAME, result, f"exit code {result.returncode} (--show-files)")
+    if any(line.rstrip().endswith(RUFF_SUFFIXES) for line in result.stdout.splitlines()):
+        return
+    n = len(expected)
+    which = f"the one in {where}" if n == 1 else f"all {n} in {where}"
+    raise CannotRun(
+        f"ruff linted no Python file: its settings (their defaults included) or "
+        f"[tool.guardrails.ruff] args exclude {which} ({target.rel(expected[0])}"
+        f"{', ...' if n > 1 else ''})",
+        "fix `include`, `exclude` or `extend-exclude` in the target's ruff settings, or the "
+        "exclusions in args; or leave this target out with targets = [...]")
 
 
 def _order(f: Finding) -> tuple[str, int, int, str]:
