@@ -130,6 +130,22 @@ def test_clean_repo_passes_and_no_files_is_not_applicable(backend: Backend) -> N
     ])
 
 
+def test_a_pyright_that_analyzes_no_file_cannot_pass(typed: Backend) -> None:
+    """pyright's ``exclude`` leaves out even the files it is handed: it then reports nothing,
+    having checked nothing (``filesAnalyzed`` 0). Strict fails and warn skips, saying why."""
+    typed.write({"pyproject.toml": (typed.path / "pyproject.toml").read_text().replace(
+        "[tool.pyright]\n", '[tool.pyright]\nexclude = ["**"]\n')})
+    reason = ("pyright analyzed no file: its settings leave out all 3 in the repository "
+              "(app/__init__.py, ...), e.g. by `exclude`")
+    strict = typed.run("--guardrails-only", "-k", "pyright", "--guardrails-mode=strict")
+    strict.stdout.fnmatch_lines([f"pyright: cannot run: {reason}; how to fix: fix `exclude` *",
+                                 "pyright[[]libs/schemas[]]: 2 type errors"])
+    strict.assert_outcomes(failed=2)
+    warn = typed.run("--guardrails-only", "-k", "pyright and not schemas", "-rs")
+    warn.stdout.fnmatch_lines([f"SKIPPED [[]1[]] pyproject.toml:*: pyright: cannot run: {reason}*"])
+    warn.assert_outcomes(skipped=1)
+
+
 @pytest.mark.parametrize("mode", ["warn", "strict"])
 def test_crash_is_reported_with_exit_code_and_stderr(typed: Backend, mode: str) -> None:
     typed.write({"pyrightconfig.json": '{"typeCheckingMode": '}, in_schemas=True)

@@ -413,9 +413,24 @@ def check(run: Run) -> list[Finding]:
         found = list(findings(run.root, diagnostics, warnings="--warnings" in args))
     except ValueError as exc:
         raise _process.crashed(NAME, result, f"unexpected JSON: {exc}") from None
+    if not found and as_int(dig(data, "summary", "filesAnalyzed")) == 0:
+        _analyzed_nothing(target, files)
     if not target.is_root:
         run.fix = _process.fix_in_submodule(target.path)
     return found
+
+
+def _analyzed_nothing(target: Target, files: Sequence[str]) -> None:
+    """pyright was given files and checked none (its ``exclude`` leaves out even the files it is
+    handed): a green for nothing is not a pass."""
+    n = len(files)
+    where = "the repository" if target.is_root else target.path
+    which = f"the one in {where}" if n == 1 else f"all {n} in {where}"
+    raise CannotRun(
+        f"pyright analyzed no file: its settings leave out {which} ({target.rel(files[0])}"
+        f"{', ...' if n > 1 else ''}), e.g. by `exclude`",
+        "fix `exclude` in the target's pyright settings (pyrightconfig.json or [tool.pyright]), "
+        "or leave this target out with targets = [...]")
 
 
 def bundled_version(exe: str) -> str | None:
