@@ -121,6 +121,27 @@ def _timeout(key: str, value: float) -> None:
         raise ConfigError(key, f"{key}: at most {MAX_TIMEOUT:.0f} seconds (a week), got {value:g}")
 
 
+def refuse_args(refused: Mapping[str, str]) -> Callable[[str, Any], None]:
+    """A validator for a tool's ``args``: refuses the options in ``refused`` (name -> why),
+    given as ``--name``, ``--name=value`` or a short ``-x``, ``-xvalue`` or ``-qx``. (A value
+    such as ``["--select", "-w"]`` is refused too: no rule code looks like that.)"""
+
+    def check(key: str, value: Any) -> None:
+        for i, arg in enumerate(value):
+            if arg.startswith("--"):
+                names = [arg.split("=", 1)[0]]
+            elif re.fullmatch(r"-[A-Za-z]+", arg):  # -w, or flags together: -qw
+                names = [f"-{c}" for c in arg[1:]]
+            else:  # -ofile, or not an option
+                names = [arg[:2]]
+            for name in names:
+                if name in refused:
+                    raise ConfigError(f"{key}[{i}]", f"{key}[{i}]: {arg!r} is not allowed: "
+                                                     f"{refused[name]}")
+
+    return check
+
+
 def timeout_option(default: float, help: str) -> Option:
     """A tool's ``timeout`` key: seconds, positive, at most a week."""
     return Option("number", default, help, validate=_timeout)

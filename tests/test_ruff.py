@@ -320,6 +320,46 @@ def test_a_target_without_python_files_says_so(backend: Backend) -> None:
     result.stdout.fnmatch_lines(["ruff *passed*(note: nothing to check: no Python file in the repository)"])
 
 
+def test_fix_in_the_targets_settings_changes_nothing(backend: Backend) -> None:
+    """``fix = true`` in ruff's settings makes ``ruff check`` rewrite files, and the fixed
+    findings vanish: the item reports the finding and leaves the file alone."""
+    backend.write({"pyproject.toml": (backend.path / "pyproject.toml").read_text()
+                   + "\n[tool.ruff]\nfix = true\n", "app/bad.py": "import os\n"})
+    before = backend.state()
+    result = backend.run("--guardrails-only", "-k", "ruff and not schemas", "--guardrails-mode=strict")
+    result.stdout.fnmatch_lines(["ruff: 1 ruff violation", "app/bad.py:1:8: F401 *"])
+    assert (backend.path / "app" / "bad.py").read_text() == "import os\n"
+    assert backend.state() == before
+
+
+@pytest.mark.parametrize(("guardrail", "args", "index", "why"), [
+    ("ruff", ["--fix"], 0, "ruff would write files (the guardrails only read the repository)"),
+    ("ruff", ["--select", "F", "--add-noqa=later"], 2, "ruff would write files *"),
+    ("ruff", ["--output-file=/tmp/x.json"], 0, "ruff would write files *"),
+    ("ruff", ["-ox.json"], 0, "ruff would write files *"),
+    ("ruff", ["-qw"], 0, "ruff would never end"),
+    ("ruff", ["--stdin-filename", "a.py"], 0, "ruff would lint its (empty) input instead of the files"),
+    ("ruff", ["--output-format", "text"], 0, "the item reads ruff's JSON report of every file it lints"),
+    ("pyright", ["--createstub", "requests"], 0,
+     "pyright would write files (the guardrails only read the repository)"),
+    ("pyright", ["--writebaseline"], 0, "pyright would write files *"),
+    ("pyright", ["-w"], 0, "pyright would never end"),
+    ("pyright", ["--project=elsewhere"], 0,
+     "the item points pyright at the target's own settings itself (-p)"),
+    ("pyright", ["--verifytypes", "app"], 0,
+     "the item reads pyright's JSON report of the target it is given"),
+])
+def test_args_that_write_or_change_the_report_are_refused(
+        backend: Backend, guardrail: str, args: list[str], index: int, why: str) -> None:
+    """ruff's and pyright's: the refusal is a configuration error naming the key."""
+    backend.write({"pyproject.toml": (backend.path / "pyproject.toml").read_text()
+                   + f"\n[tool.guardrails.{guardrail}]\nargs = {json.dumps(args)}\n"})
+    result = backend.run("--guardrails-only", "-k", guardrail)
+    assert result.ret == 4
+    result.stderr.fnmatch_lines([f"ERROR: pyproject.toml:*: tool.guardrails.{guardrail}.args"
+                                 f"[[]{index}[]]: {args[index]!r} is not allowed: {why}"])
+
+
 def test_root_never_reads_submodule_files(linted: Backend) -> None:
     """Only the schemas' own item reports its files, even where the root config differs."""
     result = linted.run("--guardrails-only", "-k", "ruff and not schemas", "--guardrails-mode=strict")
@@ -370,7 +410,7 @@ def test_crash_is_reported_with_exit_code_and_stderr(linted: Backend, mode: str)
         result.stdout.fnmatch_lines([
             "*_ GR0* pyproject.toml::ruff[[]libs/schemas[]] _*",
             "ruff[[]libs/schemas[]]: error: ruff crashed (exit code 2)",
-            f"command: {ruff_exe()} check --output-format json --no-cache .",
+            f"command: {ruff_exe()} check --output-format json --no-cache --no-fix .",
             "return code: 2",
             "stdout: (none)",
             "stderr:",

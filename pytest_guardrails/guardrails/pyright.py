@@ -33,6 +33,7 @@ from pytest_guardrails.fs import read_file
 from pytest_guardrails.globs import GlobSet
 from pytest_guardrails.options import Option
 from pytest_guardrails.options import check_relpath
+from pytest_guardrails.options import refuse_args
 from pytest_guardrails.options import timeout_option
 from pytest_guardrails.project import Target
 from pytest_guardrails.project import git
@@ -43,6 +44,19 @@ if TYPE_CHECKING:
 
 NAME = "pyright"
 
+_WRITES = "pyright would write files (the guardrails only read the repository)"
+_OUTPUT = "the item reads pyright's JSON report of the target it is given"
+_PROJECT = "the item points pyright at the target's own settings itself (-p)"
+#: ``args`` that would make pyright write, never end, or check or report something else
+REFUSED_ARGS = {
+    "--createstub": _WRITES, "--writebaseline": _WRITES,
+    "--watch": "pyright would never end", "-w": "pyright would never end",
+    "--project": _PROJECT, "-p": _PROJECT,
+    "--verifytypes": _OUTPUT, "--outputjson": _OUTPUT, "--stats": _OUTPUT,
+    "--dependencies": _OUTPUT, "--help": _OUTPUT, "-h": _OUTPUT, "--version": _OUTPUT,
+}
+
+
 def _check_python(key: str, value: str) -> None:
     if value != "auto":
         check_relpath(key, value)
@@ -51,7 +65,9 @@ def _check_python(key: str, value: str) -> None:
 OPTIONS = {
     "args": Option("str-list", (), "extra arguments for `pyright` (e.g. `[\"--pythonversion\", "
                    "\"3.11\"]`, or `[\"--warnings\"]` to count warnings too); the target's own "
-                   "pyright configuration is always used"),
+                   "pyright configuration is always used; options that write (`--createstub`, "
+                   "`--writebaseline`), never end or change the report are refused",
+                   validate=refuse_args(REFUSED_ARGS)),
     "timeout": timeout_option(900.0, "seconds before pyright is stopped and the item reports "
                               "an error (at most a week)"),
     "python": Option("str", "auto", "the interpreter whose packages pyright resolves imports "

@@ -18,15 +18,31 @@ from pytest_guardrails.api import Guardrail
 from pytest_guardrails.api import GuardrailError
 from pytest_guardrails.api import Run
 from pytest_guardrails.options import Option
+from pytest_guardrails.options import refuse_args
 from pytest_guardrails.options import timeout_option
 from pytest_guardrails.project import Project
 from pytest_guardrails.project import Target
 
 NAME = "ruff"
 
+_WRITES = "ruff would write files (the guardrails only read the repository)"
+_OUTPUT = "the item reads ruff's JSON report of every file it lints"
+#: ``args`` that would make ruff write, never end, or report something else than it lints
+REFUSED_ARGS = {
+    "--fix": _WRITES, "--fix-only": _WRITES, "--unsafe-fixes": _WRITES, "--add-noqa": _WRITES,
+    "--add-ignore": _WRITES, "--output-file": _WRITES, "-o": _WRITES, "--cache-dir": _WRITES,
+    "--watch": "ruff would never end", "-w": "ruff would never end",
+    "--stdin-filename": "ruff would lint its (empty) input instead of the files",
+    "--output-format": _OUTPUT, "--diff": _OUTPUT, "--statistics": _OUTPUT,
+    "--show-files": _OUTPUT, "--show-settings": _OUTPUT, "--silent": _OUTPUT, "-s": _OUTPUT,
+    "--help": _OUTPUT, "-h": _OUTPUT, "--version": _OUTPUT, "-V": _OUTPUT,
+}
+
 OPTIONS = {
     "args": Option("str-list", (), "extra arguments for `ruff check` (e.g. `[\"--preview\"]`); "
-                   "the target's own ruff configuration is always used"),
+                   "the target's own ruff configuration is always used; options that write "
+                   "(`--fix`, `--add-noqa`, `--output-file`, ...) or change the report are refused",
+                   validate=refuse_args(REFUSED_ARGS)),
     "timeout": timeout_option(120.0, "seconds before ruff is stopped and the item reports "
                               "an error (at most a week)"),
 }
@@ -88,10 +104,12 @@ def _parents(path: str) -> set[str]:
 
 
 def command(exe: str, project: Project, target: Target, args: Sequence[str]) -> list[str]:
+    """``--no-fix`` last: the target's ruff settings may say ``fix = true``, and ``ruff check``
+    would then rewrite its files (and report the fixed findings as gone)."""
     argv = [exe, "check", "--output-format", "json", "--no-cache"]
     for glob in excludes(project, target):
         argv += ["--extend-exclude", glob]
-    return [*argv, *args, "."]
+    return [*argv, *args, "--no-fix", "."]
 
 
 def findings(root: Path, diagnostics: list[object]) -> Iterator[Finding]:
