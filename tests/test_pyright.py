@@ -446,3 +446,33 @@ def test_python_key_is_validated_and_never_a_tracked_file(backend: Backend) -> N
     result.stdout.fnmatch_lines([
         "SKIPPED [[]1[]] pyproject.toml:10: pyright: cannot run: python = 'bin/py' is a file "
         "tracked by git: pyright would run what a commit put there; how to fix: *"])
+
+
+@pytest.mark.parametrize("form", ["two", "equals", "symlink"])
+def test_args_pythonpath_is_never_a_tracked_file(backend: Backend, tmp_path: Path, form: str) -> None:
+    """pyright runs the interpreter ``--pythonpath`` names: from ``args`` too, never a file a
+    commit supplies (here one that leaves a mark when run), also through an untracked symlink."""
+    mark = tmp_path / "ran"
+    script = f"#!/bin/sh\necho ran >> {mark}\nexec {sys.executable} \"$@\"\n"
+    given = {"two": ["--pythonpath", "bin/py"], "equals": ["--pythonpath=bin/py"],
+             "symlink": ["--pythonpath", "link-to-py"]}[form]
+    pyproject = (backend.path / "pyproject.toml").read_text()
+    backend.write({"pyproject.toml": pyproject + f"\n[tool.guardrails.pyright]\nargs = {json.dumps(given)}\n",
+                   "bin/py": script})
+    (backend.path / "bin" / "py").chmod(0o755)
+    if form == "symlink":
+        (backend.path / "link-to-py").symlink_to(backend.path / "bin" / "py")  # untracked
+    shown = given[-1].split("=", 1)[-1]
+    result = backend.run("--guardrails-only", "-k", "pyright and not schemas", "--guardrails-mode=strict")
+    result.stdout.fnmatch_lines([
+        f"pyright: cannot run: [[]tool.guardrails.pyright[]] args give --pythonpath {shown!r}, a "
+        "file tracked by git: pyright would run what a commit put there; how to fix: *"])
+    assert not mark.exists()
+
+
+def test_args_pythonpath_outside_the_repository_is_used(backend: Backend) -> None:
+    pyproject = (backend.path / "pyproject.toml").read_text()
+    backend.write({"pyproject.toml": pyproject + "\n[tool.guardrails.pyright]\nargs = "
+                   + json.dumps(["--pythonpath", sys.executable]) + "\n"})
+    result = backend.run("--guardrails-only", "-k", "pyright and not schemas", "--guardrails-mode=strict")
+    result.assert_outcomes(passed=1)

@@ -409,6 +409,9 @@ def check(run: Run) -> list[Finding]:
     env_args, python = interpreter(run.root, target, run.settings)
     if run.settings["python"] != "auto":
         _refuse_tracked(run.root, run.settings["python"])
+    given = _args_python(args)
+    if given is not None:
+        _refuse_tracked_arg(run.root, target.root, given)
     run.properties.append(("python", python))
     result = _process.run_tool(
         NAME, command(exe, target, [*env_args, *args]), cwd=target.root, timeout=deadline,
@@ -490,6 +493,38 @@ def _refuse_tracked(root: Path, python: str) -> None:
             f"python = {python!r} is a file tracked by git: pyright would run what a commit "
             "put there", "point it at an environment created outside version control (e.g. a "
             "git-ignored .venv), or use python = \"auto\"")
+
+
+def _args_python(args: Sequence[str]) -> str | None:
+    """The interpreter ``args`` gives pyright (``--pythonpath X`` or ``--pythonpath=X``)."""
+    for i, arg in enumerate(args):
+        if arg == "--pythonpath" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--pythonpath="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _refuse_tracked_arg(run_root: Path, cwd: Path, given: str) -> None:
+    """``--pythonpath`` in ``args``, as ``python =``: pyright runs that file, so never one a
+    commit supplies (the path as given, or where its symlinks lead, inside the repository)."""
+    if not has_git_metadata(run_root):
+        return
+    path = Path(os.path.abspath(cwd / given))
+    for candidate in dict.fromkeys((path, path.resolve())):
+        if run_root not in candidate.parents or not candidate.parent.is_dir():
+            continue  # outside the repository (not a commit's), or nothing there at all
+        try:  # from the file's own directory, so a submodule's file is asked of the submodule
+            tracked = git(candidate.parent, "ls-files", "-z", "--", f":(literal){candidate.name}")
+        except (subprocess.SubprocessError, OSError) as exc:
+            raise CannotRun(f"cannot ask git whether --pythonpath {given!r} is tracked: "
+                            f"{exc}") from None
+        if tracked:
+            raise CannotRun(
+                f"[tool.guardrails.pyright] args give --pythonpath {given!r}, a file tracked by "
+                "git: pyright would run what a commit put there",
+                "point it at an environment created outside version control (e.g. a "
+                "git-ignored .venv), or leave it out (the Python running pytest is used)")
 
 
 def _interpreters(project: Project) -> str:
