@@ -478,3 +478,25 @@ def test_each_tool_runs_once_per_target_under_xdist(linted: Backend, venv: Env,
     root, schemas = str(linted.path), str(linted.schemas)
     assert runs == [("pyright", root), ("pyright", schemas), ("ruff", root), ("ruff", schemas)]
     assert linted.state() == before
+
+
+@pytest.mark.parametrize("form", ["two", "equals", "relative"])
+def test_args_config_outside_the_repository_is_not_read(backend: Backend, tmp_path: Path,
+                                                         form: str) -> None:
+    """``--config`` naming a file outside the repository: ruff would read it and quote it in its
+    error. It is not run; inline TOML and a settings file inside the repository still work."""
+    outside = tmp_path / "outside.toml"
+    outside.write_text('secret = "hunter2"\nline-length = "x"\n')
+    value = os.path.relpath(outside, backend.path) if form == "relative" else str(outside)
+    args = ["--config", value] if form != "equals" else [f"--config={value}"]
+    pyproject = (backend.path / "pyproject.toml").read_text()
+    backend.write({"pyproject.toml": pyproject + f"\n[tool.guardrails.ruff]\nargs = {json.dumps(args)}\n"})
+    result = backend.run("--guardrails-only", "-k", "ruff and not schemas", "--guardrails-mode=strict")
+    result.stdout.fnmatch_lines([f"ruff: error: [[]tool.guardrails.ruff[]] args give --config "
+                                 f"{str(outside)!r}, a file outside the repository; ruff was not run*"])
+    assert "hunter2" not in result.stdout.str() + result.stderr.str()
+    backend.write({"pyproject.toml": pyproject + '\n[tool.guardrails.ruff]\nargs = '
+                   '["--config", "line-length = 50", "--config", "app/ruff-extra.toml"]\n',
+                   "app/ruff-extra.toml": "[lint]\nselect = [\"F\"]\n"})
+    result = backend.run("--guardrails-only", "-k", "ruff and not schemas", "--guardrails-mode=strict")
+    result.assert_outcomes(passed=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from collections.abc import Sequence
 import json
+import os
 from pathlib import Path
 
 from pytest_guardrails import _process
@@ -97,6 +98,22 @@ def _configs(project: Project, target: Target) -> list[str]:
     return out
 
 
+def _config_files(args: Sequence[str], cwd: Path) -> list[Path]:
+    """The settings files ``--config`` in ``args`` names (a value that is no file is inline
+    TOML, as ruff reads it), as absolute paths from where ruff runs."""
+    values = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--config"]
+    values += [a.split("=", 1)[1] for a in args if a.startswith("--config=")]
+    out: list[Path] = []
+    for value in values:
+        path = Path(os.path.abspath(cwd / value))
+        try:
+            if path.exists():
+                out.append(path)
+        except (OSError, ValueError):  # a NUL byte, a name too long: inline TOML to ruff
+            pass
+    return out
+
+
 def _parents(path: str) -> set[str]:
     """``"a/b/c"`` -> ``{"", "a", "a/b"}``."""
     parts = path.split("/")
@@ -133,6 +150,11 @@ def check(run: Run) -> list[Finding]:
     for config in _configs(run.project, target):
         raise GuardrailError(f"{config} is a symlink to outside the repository; ruff was not "
                              "run (it would read that file)")
+    for given in _config_files(run.settings["args"], target.root):
+        if run.root not in given.resolve().parents:
+            raise GuardrailError(
+                f"[tool.guardrails.ruff] args give --config {str(given)!r}, a file outside the "
+                "repository; ruff was not run (it would read that file, and quote it in errors)")
     linted = [f for f in run.project.files(target) if f.endswith(RUFF_SUFFIXES)]
     skipped = run.project.escaping(target, linted)
     if skipped:
