@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from pytest_guardrails.project import Target
 
 #: bump when the stored layout or the meaning of a key changes
-SCHEMA = 2
+SCHEMA = 3
 #: where entries live in pytest's cache (``.pytest_cache/v/guardrails/results/...``)
 DIRECTORY = "guardrails/results"
 PYTHON_SUFFIXES = (".py", ".pyi")
