@@ -122,12 +122,15 @@ def _timeout(key: str, value: float) -> None:
 
 
 def refuse_args(refused: Mapping[str, str]) -> Callable[[str, Any], None]:
-    """A validator for a tool's ``args``: refuses the options in ``refused`` (name -> why),
-    given as ``--name``, ``--name=value`` or a short ``-x``, ``-xvalue`` or ``-qx``. (A value
-    such as ``["--select", "-w"]`` is refused too: no rule code looks like that.)"""
+    """A validator for a tool's ``args``: refuses a NUL character, and the options in
+    ``refused`` (name -> why) given as ``--name``, ``--name=value`` or a short ``-x``,
+    ``-xvalue`` or ``-qx``. (A value such as ``["--select", "-w"]`` is refused too: no rule code
+    looks like that.)"""
 
     def check(key: str, value: Any) -> None:
         for i, arg in enumerate(value):
+            if "\0" in arg:  # no command line can carry it
+                raise ConfigError(f"{key}[{i}]", f"{key}[{i}]: {arg!r} holds a NUL character")
             if arg.startswith("--"):
                 names = [arg.split("=", 1)[0]]
             elif re.fullmatch(r"-[A-Za-z]+", arg):  # -w, or flags together: -qw

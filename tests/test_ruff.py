@@ -348,6 +348,8 @@ def test_fix_in_the_targets_settings_changes_nothing(backend: Backend) -> None:
      "the item points pyright at the target's own settings itself (-p)"),
     ("pyright", ["--verifytypes", "app"], 0,
      "the item reads pyright's JSON report of the target it is given"),
+    ("ruff", ["--select", "F\0"], 1, "holds a NUL character"),
+    ("pyright", ["--pythonpath", "py\0"], 1, "holds a NUL character"),
 ])
 def test_args_that_write_or_change_the_report_are_refused(
         backend: Backend, guardrail: str, args: list[str], index: int, why: str) -> None:
@@ -356,8 +358,9 @@ def test_args_that_write_or_change_the_report_are_refused(
                    + f"\n[tool.guardrails.{guardrail}]\nargs = {json.dumps(args)}\n"})
     result = backend.run("--guardrails-only", "-k", guardrail)
     assert result.ret == 4
+    problem = why if "\0" in args[index] else f"is not allowed: {why}"
     result.stderr.fnmatch_lines([f"ERROR: pyproject.toml:*: tool.guardrails.{guardrail}.args"
-                                 f"[[]{index}[]]: {args[index]!r} is not allowed: {why}"])
+                                 f"[[]{index}[]]: {args[index]!r} {problem}"])
 
 
 def test_root_never_reads_submodule_files(linted: Backend) -> None:
