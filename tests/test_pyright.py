@@ -448,14 +448,15 @@ def test_python_key_is_validated_and_never_a_tracked_file(backend: Backend) -> N
         "tracked by git: pyright would run what a commit put there; how to fix: *"])
 
 
-@pytest.mark.parametrize("form", ["two", "equals", "symlink"])
+@pytest.mark.parametrize("form", ["two", "equals", "symlink", "second"])
 def test_args_pythonpath_is_never_a_tracked_file(backend: Backend, tmp_path: Path, form: str) -> None:
     """pyright runs the interpreter ``--pythonpath`` names: from ``args`` too, never a file a
     commit supplies (here one that leaves a mark when run), also through an untracked symlink."""
     mark = tmp_path / "ran"
     script = f"#!/bin/sh\necho ran >> {mark}\nexec {sys.executable} \"$@\"\n"
     given = {"two": ["--pythonpath", "bin/py"], "equals": ["--pythonpath=bin/py"],
-             "symlink": ["--pythonpath", "link-to-py"]}[form]
+             "symlink": ["--pythonpath", "link-to-py"],
+             "second": ["--pythonpath", sys.executable, "--pythonpath", "bin/py"]}[form]
     pyproject = (backend.path / "pyproject.toml").read_text()
     backend.write({"pyproject.toml": pyproject + f"\n[tool.guardrails.pyright]\nargs = {json.dumps(given)}\n",
                    "bin/py": script})

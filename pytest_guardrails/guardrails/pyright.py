@@ -409,8 +409,7 @@ def check(run: Run) -> list[Finding]:
     env_args, python = interpreter(run.root, target, run.settings)
     if run.settings["python"] != "auto":
         _refuse_tracked(run.root, run.settings["python"])
-    given = _args_python(args)
-    if given is not None:
+    for given in _args_python(args):
         _refuse_tracked_arg(run.root, target.root, given)
     run.properties.append(("python", python))
     result = _process.run_tool(
@@ -495,14 +494,11 @@ def _refuse_tracked(root: Path, python: str) -> None:
             "git-ignored .venv), or use python = \"auto\"")
 
 
-def _args_python(args: Sequence[str]) -> str | None:
-    """The interpreter ``args`` gives pyright (``--pythonpath X`` or ``--pythonpath=X``)."""
-    for i, arg in enumerate(args):
-        if arg == "--pythonpath" and i + 1 < len(args):
-            return args[i + 1]
-        if arg.startswith("--pythonpath="):
-            return arg.split("=", 1)[1]
-    return None
+def _args_python(args: Sequence[str]) -> list[str]:
+    """The interpreters ``args`` gives pyright (``--pythonpath X`` or ``--pythonpath=X``; all
+    of them, whichever pyright takes)."""
+    out = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--pythonpath"]
+    return out + [a.split("=", 1)[1] for a in args if a.startswith("--pythonpath=")]
 
 
 def _refuse_tracked_arg(run_root: Path, cwd: Path, given: str) -> None:
