@@ -60,15 +60,21 @@ def timed_together(argvs: Sequence[Sequence[str]], cwd: Path,
                    env: dict[str, str]) -> tuple[float, float, int, str]:
     """``timed`` of commands started at the same moment, until the last has ended; the exit
     code and output are the first command's."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    procs = [subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True) for argv in argvs]
-    outputs = [proc.communicate(timeout=3600)[0] for proc in procs]
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with tempfile.TemporaryFile() as first, tempfile.TemporaryFile() as rest:
+        # files, not pipes: a pipe nobody reads while the first command runs could fill and
+        # stall the others
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        procs = [subprocess.Popen(argv, cwd=cwd, env=env, stdout=first if i == 0 else rest,
+                                  stderr=subprocess.STDOUT) for i, argv in enumerate(argvs)]
+        for proc in procs:
+            proc.wait(timeout=3600)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        first.seek(0)
+        output = first.read().decode("utf-8", "replace")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, procs[0].returncode, outputs[0]
+    return wall, cpu, procs[0].returncode, output
 
 
 GOAL = 1.05
