@@ -71,6 +71,12 @@ def _within(path: str, root: str) -> bool:
     return path == root or path.startswith(root if root.endswith(os.sep) else root + os.sep)
 
 
+def inside(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> bool:
+    """``path``, with its symlinks followed, lies in ``root`` (also resolved: a repository
+    reached through a symlinked directory, such as macOS's ``/var``, is still itself)."""
+    return _within(os.path.realpath(path), os.path.realpath(root))
+
+
 class Reader:
     """Reads files below ``root`` (a repository or submodule work tree)."""
 

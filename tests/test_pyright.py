@@ -448,7 +448,7 @@ def test_python_key_is_validated_and_never_a_tracked_file(backend: Backend) -> N
         "tracked by git: pyright would run what a commit put there; how to fix: *"])
 
 
-@pytest.mark.parametrize("form", ["two", "equals", "symlink", "second"])
+@pytest.mark.parametrize("form", ["two", "equals", "symlink", "second", "symlinked-rootdir"])
 def test_args_pythonpath_is_never_a_tracked_file(backend: Backend, tmp_path: Path, form: str) -> None:
     """pyright runs the interpreter ``--pythonpath`` names: from ``args`` too, never a file a
     commit supplies (here one that leaves a mark when run), also through an untracked symlink."""
@@ -456,15 +456,21 @@ def test_args_pythonpath_is_never_a_tracked_file(backend: Backend, tmp_path: Pat
     script = f"#!/bin/sh\necho ran >> {mark}\nexec {sys.executable} \"$@\"\n"
     given = {"two": ["--pythonpath", "bin/py"], "equals": ["--pythonpath=bin/py"],
              "symlink": ["--pythonpath", "link-to-py"],
+             "symlinked-rootdir": ["--pythonpath", "link-to-py"],
              "second": ["--pythonpath", sys.executable, "--pythonpath", "bin/py"]}[form]
     pyproject = (backend.path / "pyproject.toml").read_text()
     backend.write({"pyproject.toml": pyproject + f"\n[tool.guardrails.pyright]\nargs = {json.dumps(given)}\n",
                    "bin/py": script})
     (backend.path / "bin" / "py").chmod(0o755)
-    if form == "symlink":
+    if form.startswith("symlink"):
         (backend.path / "link-to-py").symlink_to(backend.path / "bin" / "py")  # untracked
+    extra: list[str] = []
+    if form == "symlinked-rootdir":  # the repository reached through a symlink (macOS's /var)
+        (tmp_path / "repo").symlink_to(backend.path, target_is_directory=True)
+        extra = [f"--rootdir={tmp_path / 'repo'}"]
     shown = given[-1].split("=", 1)[-1]
-    result = backend.run("--guardrails-only", "-k", "pyright and not schemas", "--guardrails-mode=strict")
+    result = backend.run(*extra, "--guardrails-only", "-k", "pyright and not schemas",
+                         "--guardrails-mode=strict")
     result.stdout.fnmatch_lines([
         f"pyright: cannot run: [[]tool.guardrails.pyright[]] args give --pythonpath {shown!r}, a "
         "file tracked by git: pyright would run what a commit put there; how to fix: *"])

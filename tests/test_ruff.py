@@ -503,3 +503,17 @@ def test_args_config_outside_the_repository_is_not_read(backend: Backend, tmp_pa
                    "app/ruff-extra.toml": "[lint]\nselect = [\"F\"]\n"})
     result = backend.run("--guardrails-only", "-k", "ruff and not schemas", "--guardrails-mode=strict")
     result.assert_outcomes(passed=1)
+
+
+def test_args_config_inside_a_repository_reached_through_a_symlink(backend: Backend,
+                                                                    tmp_path: Path) -> None:
+    """``--rootdir`` through a symlinked directory (as macOS's ``/var`` is): a settings file
+    inside the repository is still inside it."""
+    link = tmp_path / "link"
+    link.symlink_to(backend.path, target_is_directory=True)
+    backend.write({"pyproject.toml": (backend.path / "pyproject.toml").read_text()
+                   + '\n[tool.guardrails.ruff]\nargs = ["--config", "app/ruff-extra.toml"]\n',
+                   "app/ruff-extra.toml": "[lint]\nselect = [\"F\"]\n"})
+    result = backend.run(f"--rootdir={link}", "--guardrails-only", "-k", "ruff and not schemas",
+                         "--guardrails-mode=strict")
+    result.assert_outcomes(passed=1)

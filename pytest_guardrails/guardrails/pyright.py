@@ -29,6 +29,7 @@ from pytest_guardrails.api import GuardrailError
 from pytest_guardrails.api import NotApplicable
 from pytest_guardrails.api import Run
 from pytest_guardrails.fs import Unreadable
+from pytest_guardrails.fs import inside
 from pytest_guardrails.fs import read_file
 from pytest_guardrails.globs import GlobSet
 from pytest_guardrails.options import Option
@@ -508,7 +509,7 @@ def _refuse_tracked_arg(run_root: Path, cwd: Path, given: str) -> None:
         return
     path = Path(os.path.abspath(cwd / given))
     for candidate in dict.fromkeys((path, path.resolve())):
-        if run_root not in candidate.parents or not candidate.parent.is_dir():
+        if not inside(candidate.parent, run_root) or not candidate.parent.is_dir():
             continue  # outside the repository (not a commit's), or nothing there at all
         try:  # from the file's own directory, so a submodule's file is asked of the submodule
             tracked = git(candidate.parent, "ls-files", "-z", "--", f":(literal){candidate.name}")

@@ -18,6 +18,7 @@ from pytest_guardrails.api import Finding
 from pytest_guardrails.api import Guardrail
 from pytest_guardrails.api import GuardrailError
 from pytest_guardrails.api import Run
+from pytest_guardrails.fs import inside
 from pytest_guardrails.options import Option
 from pytest_guardrails.options import refuse_args
 from pytest_guardrails.options import timeout_option
@@ -151,7 +152,7 @@ def check(run: Run) -> list[Finding]:
         raise GuardrailError(f"{config} is a symlink to outside the repository; ruff was not "
                              "run (it would read that file)")
     for given in _config_files(run.settings["args"], target.root):
-        if run.root not in given.resolve().parents:
+        if not inside(given, run.root):
             raise GuardrailError(
                 f"[tool.guardrails.ruff] args give --config {str(given)!r}, a file outside the "
                 "repository; ruff was not run (it would read that file, and quote it in errors)")
