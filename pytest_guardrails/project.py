@@ -49,6 +49,11 @@ class Target:
         """How the target appears in reports: ``.`` or the submodule path."""
         return self.path
 
+    @property
+    def where(self) -> str:
+        """How a message names the target: ``the repository`` or the submodule path."""
+        return "the repository" if self.is_root else self.path
+
     def rel(self, path: str) -> str:
         """A target-relative posix path, made relative to the repo root."""
         return path if self.is_root else f"{self.path}/{path}"

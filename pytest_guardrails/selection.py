@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 import json
+from typing import TYPE_CHECKING
 
 from pytest_guardrails import escape
 from pytest_guardrails.api import CannotRun
 from pytest_guardrails.api import Run
 from pytest_guardrails.globs import GlobSet
+
+if TYPE_CHECKING:
+    from pytest_guardrails.project import Target
 
 #: files named in a note before "... and N more"
 NAMED = 20
@@ -19,6 +23,14 @@ def name_files(paths: Sequence[str]) -> str:
     shown = ", ".join(escape.line(p) for p in paths[:NAMED])
     more = len(paths) - NAMED
     return f"{shown}, ... and {more} more" if more > 0 else shown
+
+
+def all_of(target: Target, files: Sequence[str]) -> str:
+    """``the one in libs/x (a.py)`` or ``all 3 in the repository (a.py, ...)``: the files of a
+    target a tool left out, one named (target-relative ``files``, at least one)."""
+    n = len(files)
+    which = f"the one in {target.where}" if n == 1 else f"all {n} in {target.where}"
+    return f"{which} ({target.rel(files[0])}{', ...' if n > 1 else ''})"
 
 
 def globs_text(globs: Sequence[str]) -> str:
@@ -39,7 +51,7 @@ def matching(run: Run, files: Sequence[str], default: Sequence[str], key: str = 
     found = GlobSet(globs).filter(files)
     if found:
         return found
-    where = "the repository" if run.target.is_root else run.target.path
+    where = run.target.where
     written = f"{key} = {globs_text(globs)}"
     if tuple(globs) == tuple(default):
         run.notes.append(f"nothing to check: no file in {where} matches {written} (the default)")

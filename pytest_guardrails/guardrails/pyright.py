@@ -39,6 +39,7 @@ from pytest_guardrails.options import timeout_option
 from pytest_guardrails.project import Target
 from pytest_guardrails.project import git
 from pytest_guardrails.project import has_git_metadata
+from pytest_guardrails.selection import all_of
 
 if TYPE_CHECKING:
     from pytest_guardrails.project import Project
@@ -442,12 +443,9 @@ def check(run: Run) -> list[Finding]:
 def _analyzed_nothing(target: Target, files: Sequence[str]) -> None:
     """pyright was given files and checked none (its ``exclude`` leaves out even the files it is
     handed): a green for nothing is not a pass."""
-    n = len(files)
-    where = "the repository" if target.is_root else target.path
-    which = f"the one in {where}" if n == 1 else f"all {n} in {where}"
     raise CannotRun(
-        f"pyright analyzed no file: its settings leave out {which} ({target.rel(files[0])}"
-        f"{', ...' if n > 1 else ''}), e.g. by `exclude`",
+        f"pyright analyzed no file: its settings leave out {all_of(target, files)}, e.g. by "
+        "`exclude`",
         "fix `exclude` in the target's pyright settings (pyrightconfig.json or [tool.pyright]), "
         "or leave this target out with targets = [...]")
 

@@ -24,6 +24,7 @@ from pytest_guardrails.options import refuse_args
 from pytest_guardrails.options import timeout_option
 from pytest_guardrails.project import Project
 from pytest_guardrails.project import Target
+from pytest_guardrails.selection import all_of
 
 NAME = "ruff"
 
@@ -194,9 +195,8 @@ def _linted_something(run: Run, exe: str, argv: Sequence[str], expected: Sequenc
     names only files with findings, and it lints ``pyproject.toml`` too, so it never says it
     found no file). Asked only of a run with no findings, the one a green could be for nothing."""
     target = run.target
-    where = "the repository" if target.is_root else target.path
     if not expected:
-        run.notes.append(f"nothing to check: no Python file in {where}")
+        run.notes.append(f"nothing to check: no Python file in {target.where}")
         return
     result = _process.run_tool(NAME, [*argv[:-1], "--show-files", argv[-1]], cwd=target.root,
                                timeout=deadline)
@@ -204,12 +204,9 @@ def _linted_something(run: Run, exe: str, argv: Sequence[str], expected: Sequenc
         raise _process.crashed(NAME, result, f"exit code {result.returncode} (--show-files)")
     if any(line.rstrip().endswith(RUFF_SUFFIXES) for line in result.stdout.splitlines()):
         return
-    n = len(expected)
-    which = f"the one in {where}" if n == 1 else f"all {n} in {where}"
     raise CannotRun(
         f"ruff linted no Python file: its settings (their defaults included) or "
-        f"[tool.guardrails.ruff] args exclude {which} ({target.rel(expected[0])}"
-        f"{', ...' if n > 1 else ''})",
+        f"[tool.guardrails.ruff] args exclude {all_of(target, expected)}",
         "fix `include`, `exclude` or `extend-exclude` in the target's ruff settings, or the "
         "exclusions in args; or leave this target out with targets = [...]")
 
