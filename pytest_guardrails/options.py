@@ -7,6 +7,7 @@ points at the exact place in pyproject.toml.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 import difflib
 import math
@@ -143,6 +144,12 @@ def refuse_args(refused: Mapping[str, str]) -> Callable[[str, Any], None]:
                                                      f"{refused[name]}")
 
     return check
+
+
+def arg_values(args: Sequence[str], name: str) -> list[str]:
+    """Every value ``args`` gives option ``name``, as ``name value`` or ``name=value``."""
+    out = [args[i + 1] for i, a in enumerate(args[:-1]) if a == name]
+    return out + [a.split("=", 1)[1] for a in args if a.startswith(f"{name}=")]
 
 
 def timeout_option(default: float, help: str) -> Option:

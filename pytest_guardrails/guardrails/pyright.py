@@ -33,6 +33,7 @@ from pytest_guardrails.fs import inside
 from pytest_guardrails.fs import read_file
 from pytest_guardrails.globs import GlobSet
 from pytest_guardrails.options import Option
+from pytest_guardrails.options import arg_values
 from pytest_guardrails.options import check_relpath
 from pytest_guardrails.options import refuse_args
 from pytest_guardrails.options import timeout_option
@@ -411,7 +412,7 @@ def check(run: Run) -> list[Finding]:
     env_args, python = interpreter(run.root, target, run.settings)
     if run.settings["python"] != "auto":
         _refuse_tracked(run.root, run.settings["python"])
-    for given in _args_python(args):
+    for given in arg_values(args, "--pythonpath"):  # every one: pyright takes the last
         _refuse_tracked_arg(run.root, target.root, given)
     run.properties.append(("python", python))
     result = _process.run_tool(
@@ -491,13 +492,6 @@ def _refuse_tracked(root: Path, python: str) -> None:
             f"python = {python!r} is a file tracked by git: pyright would run what a commit "
             "put there", "point it at an environment created outside version control (e.g. a "
             "git-ignored .venv), or use python = \"auto\"")
-
-
-def _args_python(args: Sequence[str]) -> list[str]:
-    """The interpreters ``args`` gives pyright (``--pythonpath X`` or ``--pythonpath=X``; all
-    of them, whichever pyright takes)."""
-    out = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--pythonpath"]
-    return out + [a.split("=", 1)[1] for a in args if a.startswith("--pythonpath=")]
 
 
 def _refuse_tracked_arg(run_root: Path, cwd: Path, given: str) -> None:

@@ -20,6 +20,7 @@ from pytest_guardrails.api import GuardrailError
 from pytest_guardrails.api import Run
 from pytest_guardrails.fs import inside
 from pytest_guardrails.options import Option
+from pytest_guardrails.options import arg_values
 from pytest_guardrails.options import refuse_args
 from pytest_guardrails.options import timeout_option
 from pytest_guardrails.project import Project
@@ -103,10 +104,8 @@ def _configs(project: Project, target: Target) -> list[str]:
 def _config_files(args: Sequence[str], cwd: Path) -> list[Path]:
     """The settings files ``--config`` in ``args`` names (a value that is no file is inline
     TOML, as ruff reads it), as absolute paths from where ruff runs."""
-    values = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--config"]
-    values += [a.split("=", 1)[1] for a in args if a.startswith("--config=")]
     out: list[Path] = []
-    for value in values:
+    for value in arg_values(args, "--config"):
         path = Path(os.path.abspath(cwd / value))
         try:
             if path.exists():
