@@ -167,11 +167,11 @@ def _git_finish(proc: subprocess.Popen[bytes], *, check: bool = True) -> list[st
 def _anchor_without_guardrails(path: Path) -> str:
     """The anchor's content minus ``[tool.guardrails]`` (the settings carry what matters of
     it); its blob id if it is not valid TOML."""
-    from pytest_guardrails.config import tomllib
+    from pytest_guardrails.config import load_toml
     from pytest_guardrails.options import as_table
 
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        doc = load_toml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         return blob_id(str(path))
     tool = as_table(doc.get("tool"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from collections.abc import Sequence
+import copy
 from dataclasses import dataclass
 from dataclasses import field
 import functools
@@ -39,6 +40,19 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 PREFIX = "tool.guardrails"
+
+
+def load_toml(text: str) -> dict[str, Any]:
+    """``tomllib.loads(text)``, parsed once per process for each distinct text: the anchor
+    alone is read by the settings, the cache key, ruff's and pyright's config lookups and
+    several guardrails. Each caller gets a copy of its own (some change what they get); errors
+    are raised each time, as by ``tomllib``."""
+    return copy.deepcopy(_parsed_toml(text))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_toml(text: str) -> dict[str, Any]:
+    return tomllib.loads(text)
 
 GLOBAL_OPTIONS: dict[str, Option] = {
     "mode": MODE,
@@ -93,7 +107,7 @@ class Settings:
 def read_pyproject(path: Path) -> dict[str, Any]:
     """The raw ``[tool.guardrails]`` table (``{}`` if absent)."""
     try:
-        data = tomllib.loads(read_file(path.name, path.parent).decode("utf-8"))
+        data = load_toml(read_file(path.name, path.parent).decode("utf-8"))
     except FileNotFoundError:
         return {}
     except Unreadable as exc:

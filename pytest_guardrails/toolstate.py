@@ -75,7 +75,7 @@ def _ruff_table(path: Path, root: str) -> tuple[str, object]:
     outside the repository (an ``extend`` leading out) is never opened: its type, size,
     modification time and inode count instead (``/proc/kmsg`` would block a read, a huge file would be read
     whole)."""
-    from pytest_guardrails.config import tomllib
+    from pytest_guardrails.config import load_toml
     from pytest_guardrails.fs import NotRead
     from pytest_guardrails.fs import read_file
     from pytest_guardrails.options import as_table
@@ -91,7 +91,7 @@ def _ruff_table(path: Path, root: str) -> tuple[str, object]:
             return "outside", f"unreadable:{exc.errno}"
         return "outside", [stat.S_IFMT(st.st_mode), st.st_size, st.st_mtime_ns, st.st_ino]
     try:
-        doc = tomllib.loads(read_file(path, root, RUFF_CONFIG_BYTES).decode("utf-8"))
+        doc = load_toml(read_file(path, root, RUFF_CONFIG_BYTES).decode("utf-8"))
     except FileNotFoundError:
         return "missing", None
     except (NotRead, OSError, UnicodeDecodeError, ValueError, RecursionError):

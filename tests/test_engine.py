@@ -379,6 +379,23 @@ def test_bad_config_is_a_usage_error(backend: Backend, toml: str, message: str) 
     assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
 
 
+def test_a_toml_text_is_parsed_once_and_each_caller_gets_its_own_copy() -> None:
+    from pytest_guardrails import config
+
+    text = '[tool.guardrails]\nmode = "warn"\n[tool.pyright]\ninclude = ["src"]\n'
+    config._parsed_toml.cache_clear()  # pyright: ignore[reportPrivateUsage]
+    first = config.load_toml(text)
+    first["tool"].pop("guardrails")  # the cache key drops its table from what it gets
+    first["tool"]["pyright"]["include"].append("tests")
+    second = config.load_toml(text)
+    assert second == {"tool": {"guardrails": {"mode": "warn"}, "pyright": {"include": ["src"]}}}
+    info = config._parsed_toml.cache_info()  # pyright: ignore[reportPrivateUsage]
+    assert (info.misses, info.hits) == (1, 1)
+    for _ in range(2):  # an error is raised each time, never remembered as a result
+        with pytest.raises(config.tomllib.TOMLDecodeError):
+            config.load_toml("[tool.guardrails\n")
+
+
 def test_waiver_skips_with_its_reason(dirty: Backend) -> None:
     pyproject = dirty.path / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + (

@@ -513,10 +513,11 @@ def python_marker(python: str | None) -> BaseMarker:
 
 
 def _load_toml(out: Inputs, path: str, text: str) -> dict[str, Any] | None:
+    from pytest_guardrails.config import load_toml
     from pytest_guardrails.config import tomllib
 
     try:
-        return tomllib.loads(text)
+        return load_toml(text)
     except RecursionError:
         out.error("invalid TOML: nested too deeply", path, 1)
         return None

@@ -148,9 +148,9 @@ def _read(path: Path, root: Path) -> dict[str, Any] | None:
         return None
     try:
         if path.name.endswith(".toml"):
-            from pytest_guardrails.config import tomllib
+            from pytest_guardrails.config import load_toml
 
-            data = dig(tomllib.loads(text), "tool", "pyright")
+            data = dig(load_toml(text), "tool", "pyright")
         else:
             data = json.loads(strip_jsonc(text))
     except (ValueError, RecursionError):

@@ -74,9 +74,9 @@ def read_source(run: Run, source: str, key: str) -> str:
         raise GuardrailError(f"cannot read version source {source}: {exc}") from None
     try:
         if source.endswith(".toml"):
-            from pytest_guardrails.config import tomllib
+            from pytest_guardrails.config import load_toml
 
-            data = tomllib.loads(text)
+            data = load_toml(text)
         else:
             data = json.loads(text)
     except ValueError as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
