@@ -274,7 +274,7 @@ def find_tool(name: str, install: str) -> str:
 def run_tool(name: str, argv: Sequence[str], *, cwd: Path, timeout: Timeout,
              env: Mapping[str, str] | None = None, stdin: str | None = None) -> Result:
     """``run`` for a guardrail's tool: a timeout or a failure to start is a ``GuardrailError``.
-    A run of exactly this command started at session start (``early``) is taken instead."""
+    A run of exactly this command started early, when pytest is configured (``early``), is taken instead."""
     from pytest_guardrails import early
 
     try:

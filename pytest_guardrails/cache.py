@@ -293,7 +293,7 @@ class ResultCache:
         g: Guardrail = run.guardrail
         if self.store is None or not g.cache_inputs:
             return None
-        # asked twice on one process for a slow guardrail: at session start, then by its item
+        # asked twice on one process for a slow guardrail: when pytest is configured, then by its item
         memo = (g.name, run.target.path)
         if memo not in self._keys:
             self._keys[memo] = self._key(run)

@@ -1,8 +1,9 @@
-"""Start the slow guardrails' tools (pyright) when the session starts, not when an item runs.
+"""Start the slow guardrails' tools (pyright) when pytest is configured, not when an item runs.
 
 Under pytest-xdist an item runs only once a worker has booted, imported the plugins and
 collected: on a small tree that is a quarter of pyright's own time. So the controller starts each
-slow tool at session start (before xdist starts its workers), in a process group of its own, with
+slow tool as soon as the guardrails' settings are read (in ``pytest_configure``, before xdist
+sets up its scheduler and starts its workers), in a process group of its own, with
 its output going to files in a temporary directory; the item that needs that exact command later
 (same argv, directory, environment and stdin) takes the finished output instead of starting the
 tool again (it sleeps on the job's FIFO until the controller says the tool has ended). The item
@@ -157,9 +158,14 @@ def _wait(rc: Path, wake: Path, deadline: float) -> bool:
 
 
 class _Job:
-    """One tool run started early, watched by a thread that blocks until it ends and writes
-    ``rc`` (atomically); a timer kills it at its timeout. (``Popen.wait(timeout)`` would instead
-    wake up 20 times a second for the whole run, and see the exit up to 50 ms late.)"""
+    """One tool run started early by a thread that then blocks until it ends and writes ``rc``
+    (atomically); a timer kills it at its timeout. (``Popen.wait(timeout)`` would instead wake
+    up 20 times a second for the whole run, and see the exit up to 50 ms late.)
+
+    The thread, not the main one, starts the process: Ctrl-C raises ``KeyboardInterrupt`` in
+    the main thread only, and one raised inside ``Popen`` after the fork would lose the process
+    (``Popen`` returns nothing to kill). The lock makes ``kill`` and the start exclusive: a job
+    killed before its process exists never starts it."""
 
     def __init__(self, inv: Invocation, directory: Path) -> None:
         self.inv = inv
@@ -170,26 +176,37 @@ class _Job:
         self.timer = threading.Timer(min(inv.timeout, threading.TIMEOUT_MAX), self._expire)
         self.timer.daemon = True
         self.expired = False
+        self.lock = threading.Lock()
+        self.stopped = False
 
     def start(self) -> None:
-        posix = os.name == "posix"
         if hasattr(os, "mkfifo"):
             try:
                 os.mkfifo(self.directory / WAKE, 0o600)
             except OSError:  # the waiter polls instead
                 pass
-        with open(self.directory / "out", "wb") as out, open(self.directory / "err", "wb") as err:
-            try:
-                self.proc = subprocess.Popen(
-                    list(self.inv.argv), cwd=self.inv.cwd,
-                    env=dict(self.inv.env) if self.inv.env is not None else None,
-                    stdin=subprocess.PIPE if self.inv.stdin is not None else subprocess.DEVNULL,
-                    stdout=out, stderr=err, start_new_session=posix)
-            except OSError as exc:
-                self._done(f"oserror:{exc.strerror or exc}")
-                return
-        self.timer.start()  # before anything can block: writing stdin to a tool that never reads
         self.thread.start()
+
+    def _launch(self) -> subprocess.Popen[bytes] | None:
+        """The process, started unless the job was killed first (then, or if it cannot start,
+        ``rc`` says so and None)."""
+        with self.lock:
+            if self.stopped:
+                self._done("oserror:the session ended before it started")
+                return None
+            with open(self.directory / "out", "wb") as out, \
+                    open(self.directory / "err", "wb") as err:
+                try:
+                    self.proc = subprocess.Popen(
+                        list(self.inv.argv), cwd=self.inv.cwd,
+                        env=dict(self.inv.env) if self.inv.env is not None else None,
+                        stdin=subprocess.PIPE if self.inv.stdin is not None else subprocess.DEVNULL,
+                        stdout=out, stderr=err, start_new_session=os.name == "posix")
+                except OSError as exc:
+                    self._done(f"oserror:{exc.strerror or exc}")
+                    return None
+            self.timer.start()  # before anything can block: writing stdin to a tool that never reads
+            return self.proc
 
     def _expire(self) -> None:
         proc = self.proc
@@ -199,8 +216,9 @@ class _Job:
         self.kill()
 
     def _watch(self) -> None:
-        proc = self.proc
-        assert proc is not None
+        proc = self._launch()
+        if proc is None:
+            return
         try:
             if proc.stdin is not None:
                 try:
@@ -227,7 +245,9 @@ class _Job:
         os.close(fd)
 
     def kill(self) -> None:
-        proc = self.proc
+        with self.lock:
+            self.stopped = True
+            proc = self.proc
         if proc is None or proc.poll() is not None:
             return
         try:
@@ -278,9 +298,16 @@ class EarlyStart:
         _ready.clear()
         _ready.update(workerinput.get("guardrails_early", {}))
 
-    @pytest.hookimpl(tryfirst=True)  # before xdist starts its workers
-    def pytest_sessionstart(self, session: pytest.Session) -> None:
-        if hasattr(self.config, "workerinput"):
+    def start(self) -> None:
+        """Start the slow tools. Called once the guardrails' settings are read (from the
+        guardrails' ``pytest_configure``): the earliest moment the commands are known, and each
+        tenth of a second before pyright starts is a tenth of a second on the run. Called after
+        this plugin is registered, so its ``pytest_unconfigure`` stops what was started however
+        pytest stops (a later plugin's usage error, Ctrl-C). Not for the commands that configure
+        pytest and run no session (``--help``, ``--markers``)."""
+        config = self.config
+        if hasattr(config, "workerinput") or config.getoption("help", False) or config.getoption(
+                "markers", False):
             return
         selected = _selected(self.config, self.plugin.anchor)
         if selected is False:

@@ -215,7 +215,9 @@ class GuardrailsSession:
         if any(g.slow for g in guardrails):
             from pytest_guardrails.early import EarlyStart
 
-            config.pluginmanager.register(EarlyStart(session), EarlyStart.NAME)
+            early = EarlyStart(session)
+            config.pluginmanager.register(early, EarlyStart.NAME)
+            early.start()  # once registered: its pytest_unconfigure stops what this starts
         return session
 
     def _set_args(self) -> None:

@@ -1,4 +1,4 @@
-"""pyright starts on the controller at session start (before xdist's workers boot); the item
+"""pyright starts on the controller as pytest is configured (before xdist's workers boot); the item
 that needs it takes its output. Same results as -n 0, once per target, nothing left behind."""
 
 from __future__ import annotations
@@ -130,6 +130,61 @@ def test_no_process_is_left_behind(typed: Backend, venv: Env, tmp_path: Path, ho
     time.sleep(0.5)
     started = [int(p) for p in pids.read_text().split()]
     assert started, out
+    assert not [p for p in started if alive(p)], out
+
+
+@pytest.mark.parametrize("command", ["--help", "--markers"])
+def test_a_command_that_runs_no_session_starts_no_tool(typed: Backend, venv: Env, tmp_path: Path,
+                                                       command: str) -> None:
+    log = tmp_path / "calls.log"
+    logging_wrappers(venv, log)
+    out, _ = popen(venv, typed, "-n", "2", command).communicate(timeout=120)
+    assert "guardrail" in out
+    assert not log.exists(), log.read_text()
+
+
+def test_a_configure_error_after_the_start_leaves_no_process(typed: Backend, venv: Env,
+                                                            tmp_path: Path) -> None:
+    """pyright starts while pytest is configured; a plugin configured after the guardrails
+    that stops pytest there (a usage error) still leaves nothing running."""
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("reads /proc")
+    pids = tmp_path / "pids"
+    venv.script("pyright", f'echo $$ >> {pids}\nsleep 60 &\necho $! >> {pids}\nwait')
+    (tmp_path / "stopper.py").write_text(
+        "import pathlib, time\nimport pytest\n\n"
+        "@pytest.hookimpl(trylast=True)\ndef pytest_configure(config):\n"
+        f"    pids, deadline = pathlib.Path({str(pids)!r}), time.monotonic() + 60\n"
+        "    while time.monotonic() < deadline and len(pids.read_text().split()"
+        " if pids.exists() else ()) < 2:\n"
+        "        time.sleep(0.05)\n"
+        "    raise pytest.UsageError('stopped while configuring')\n", encoding="utf-8")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    environ.update(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONPATH=str(tmp_path))
+    proc = subprocess.run(
+        [str(venv.python), "-m", "pytest", "-p", "guardrails", "-p", "stopper", "-p",
+         "no:cacheprovider", "--guardrails-only"], cwd=typed.path, env=environ,
+        capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 4 and "stopped while configuring" in proc.stderr, proc.stderr
+    time.sleep(0.5)
+    started = [int(p) for p in pids.read_text().split()]
+    assert len(started) >= 2, started
+    assert not [p for p in started if alive(p)]
+
+
+def test_ctrl_c_as_the_tool_starts_leaves_no_process(typed: Backend, venv: Env,
+                                                     tmp_path: Path) -> None:
+    """pyright starts while pytest is still being configured; a Ctrl-C at that moment (here
+    sent by the tool itself, to the process that started it) still leaves nothing running."""
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("reads /proc")
+    pids = tmp_path / "pids"
+    venv.script("pyright", f'echo $$ >> {pids}\nsleep 60 &\necho $! >> {pids}\n'
+                           'kill -INT $PPID\nwait')
+    out, _ = popen(venv, typed, "-n", "2").communicate(timeout=120)
+    time.sleep(0.5)
+    started = [int(p) for p in pids.read_text().split()]
+    assert len(started) >= 2, out
     assert not [p for p in started if alive(p)], out
 
 
