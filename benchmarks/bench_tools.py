@@ -19,8 +19,16 @@ is what starting pyright early, handing its output over and reporting still cost
 the ratio against plain pyright is the other guardrails and xdist's workers sharing the cores
 with it. The three long commands then rotate (give a multiple of 3 as ``--rounds``).
 
+``--timeline`` runs plain pyright and the guardrails run under ``strace`` (stopping only at
+``execve`` and ``exit_group``, so the tools run at full speed) and splits each run's wall time
+into three: from exec to the moment Node starts pyright, pyright itself, and from its exit to the
+command's end. Those latencies hardly move between rounds, unlike the wall times, so the script
+can say how much of the ratio is start-up and hand-over (the orchestration) and how much is
+pyright itself running longer beside the other work.
+
     python benchmarks/bench_tools.py                       # rich 13.7.1, 3 rounds
     python benchmarks/bench_tools.py --package attrs==23.2.0 --package pydantic==2.7.4 --rounds 6
+    python benchmarks/bench_tools.py --package attrs==23.2.0 --rounds 6 --timeline
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import os
 from pathlib import Path
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -71,6 +80,33 @@ def timed_together(argvs: Sequence[Sequence[str]], cwd: Path,
 
 
 GOAL = 1.05
+#: ptrace stops only at these (``--seccomp-bpf``); no other system call is slowed down
+STRACE = ("strace", "-f", "-q", "-s", "256", "--seccomp-bpf", "-e", "trace=execve,exit_group", "-ttt", "-o")
+
+
+def phases(trace: str) -> tuple[float, float, float] | None:
+    """(exec to pyright's Node process, that process's life, its end to the command's end), in
+    seconds, from an ``strace -f -ttt`` of one command; None if no Node ran ``index.js``."""
+    lines = [line.split(None, 2) for line in trace.splitlines()]
+    lines = [parts for parts in lines if len(parts) == 3]
+    if not lines:
+        return None
+    first_pid, start = lines[0][0], float(lines[0][1])
+    node_pid = node_start = node_end = None
+    end = start
+    for pid, stamp, event in lines:
+        at = float(stamp)
+        if (node_pid is None and event.startswith("execve(") and "index.js" in event
+                and "ENOENT" not in event):
+            node_pid, node_start = pid, at
+        elif event.startswith("+++ exited") or event.startswith("+++ killed"):
+            if pid == node_pid:
+                node_end = at
+            if pid == first_pid:
+                end = at
+    if node_start is None or node_end is None:
+        return None
+    return node_start - start, node_end - node_start, end - node_end
 
 
 def interval(ratios: Sequence[float], resamples: int = 2000) -> tuple[float, float]:
@@ -107,6 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "and xdist, so unrelated plugins' start-up is not measured)")
     parser.add_argument("--beside", action="store_true",
                         help="also time pyright with the other guardrails running beside it")
+    parser.add_argument("--timeline", action="store_true",
+                        help="run pyright and the guardrails under strace and split their wall "
+                             "time into start-up, pyright and the end")
     opts = parser.parse_args(argv)
     results: dict[str, tuple[float, float, tuple[float, float]]] = {}
     for package in opts.package or ["rich==13.7.1"]:
@@ -120,6 +159,26 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"medians {ratio_of_medians:.3f} "
               f"(goal <= {GOAL})")
     return 0
+
+
+def print_timeline(split: dict[str, list[tuple[float, float, float]]], guarded: str,
+                   raw_wall: Sequence[float]) -> None:
+    """The medians of each command's three phases, and of each round's differences."""
+    print("\ntimeline (medians, seconds): exec to pyright's start | pyright | its end to exit")
+    for name, rows in split.items():
+        start, life, end = (statistics.median(column) for column in zip(*rows))
+        print(f"  {name:<32} {start:6.3f} | {life:7.2f} | {end:6.3f}")
+    rounds = list(zip(split["pyright"], split[guarded], raw_wall))
+    later = [ours[0] - raw[0] for raw, ours, _ in rounds]
+    longer = [ours[1] / raw[1] for raw, ours, _ in rounds]
+    after = [ours[2] - raw[2] for raw, ours, _ in rounds]
+    own = [1 + (ours[0] - raw[0] + ours[2] - raw[2]) / wall for raw, ours, wall in rounds]
+    low, high = interval(own)
+    print(f"{guarded} against pyright, per round: pyright starts "
+          f"{statistics.median(later):.3f} s later and its end reaches the exit "
+          f"{statistics.median(after):.3f} s later (the orchestration: "
+          f"{statistics.median(own):.3f} of pyright's wall time, 95% interval {low:.3f}-{high:.3f}); "
+          f"pyright itself runs {statistics.median(longer):.3f} as long (the cores it shares)")
 
 
 def measure(package: str, opts: argparse.Namespace,
@@ -152,6 +211,12 @@ def measure(package: str, opts: argparse.Namespace,
         names = [*commands, *(together if opts.beside else ())]
         wall: dict[str, list[float]] = {name: [] for name in names}
         cpu: dict[str, list[float]] = {name: [] for name in names}
+        strace = shutil.which("strace") if opts.timeline else None
+        if opts.timeline and strace is None:
+            print("--timeline needs strace on PATH", file=sys.stderr)
+            return 2
+        split: dict[str, list[tuple[float, float, float]]] = (
+            {"pyright": [], guarded: []} if strace else {})
         ratios: list[float] = []
         print(f"\ntree: {package} ({sum(1 for _ in tree.rglob('*.py'))} .py files) at {tree}")
         print(f"tools: {_process.tool_version(ruff)}, pyright via {pyright}, {os.cpu_count()} CPUs")
@@ -160,9 +225,18 @@ def measure(package: str, opts: argparse.Namespace,
         for r in range(opts.rounds):
             order = counterbalanced(names, r)
             for name in order:
+                trace = workdir / "trace"
+                argv = ([strace, *STRACE[1:], str(trace), *commands[name]]
+                        if strace and name in split else commands.get(name))
                 seconds, cpu_seconds, code, output = (
-                    timed(commands[name], tree, env) if name in commands
+                    timed(argv, tree, env) if argv is not None
                     else timed_together(together[name], tree, env))
+                if strace and name in split:
+                    got = phases(trace.read_text(encoding="utf-8", errors="replace"))
+                    if got is None:
+                        print(f"no pyright process in the trace of {name}", file=sys.stderr)
+                        return 1
+                    split[name].append(got)
                 wall[name].append(seconds)
                 cpu[name].append(cpu_seconds)
                 print(f"  round {r + 1}: {name:<32} {seconds:7.2f} s wall {cpu_seconds:7.2f} s CPU"
@@ -187,6 +261,8 @@ def measure(package: str, opts: argparse.Namespace,
         print(f"ratio, {guarded} / {slowest}: median of the rounds' ratios "
               f"{results[package][0]:.3f} (95% interval {low:.3f}-{high:.3f}), ratio of the "
               f"medians {results[package][1]:.3f} (goal <= {GOAL})")
+        if split:
+            print_timeline(split, guarded, wall["pyright"])
         if opts.beside:
             own = [w / b for w, b in zip(wall[guarded], wall[beside])]
             shared = [b / p for b, p in zip(wall[beside], wall["pyright"])]
