@@ -19,12 +19,13 @@ is what starting pyright early, handing its output over and reporting still cost
 the ratio against plain pyright is the other guardrails and xdist's workers sharing the cores
 with it. The three long commands then rotate (give a multiple of 3 as ``--rounds``).
 
-``--timeline`` runs plain pyright and the guardrails run under ``strace`` (stopping only at
-``execve`` and ``exit_group``, so the tools run at full speed) and splits each run's wall time
-into three: from exec to the moment Node starts pyright, pyright itself, and from its exit to the
-command's end. Those latencies hardly move between rounds, unlike the wall times, so the script
-can say how much of the ratio is start-up and hand-over (the orchestration) and how much is
-pyright itself running longer beside the other work.
+``--timeline`` (Linux) splits the wall time of plain pyright and of the guardrails run into
+three: from exec to the moment Node starts pyright (the kernel's start times of both processes,
+to 1/100 s), pyright itself, and from its exit to the command's end (a thread of this script
+looks at Node's ``/proc`` entry every 5 ms; ``strace -f`` instead slowed the guardrails run's
+start-up by a tenth of a second). Those latencies hardly move between rounds, unlike the wall
+times, so the script can say how much of the ratio is start-up and hand-over (the
+orchestration) and how much is pyright itself running longer beside the other work.
 
     python benchmarks/bench_tools.py                       # rich 13.7.1, 3 rounds
     python benchmarks/bench_tools.py --package attrs==23.2.0 --package pydantic==2.7.4 --rounds 6
@@ -39,11 +40,11 @@ import os
 from pathlib import Path
 import random
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 from _sdist import discard
@@ -53,15 +54,18 @@ from _sdist import sdist_repo
 from pytest_guardrails import _process
 
 
-def timed(argv: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, int, str]:
-    """(wall seconds, CPU seconds of the process tree, exit code, output)."""
-    return timed_together([argv], cwd, env)
+def timed(argv: Sequence[str], cwd: Path, env: dict[str, str],
+          timeline: list[tuple[float, float, float]] | None = None) -> tuple[float, float, int, str]:
+    """(wall seconds, CPU seconds of the process tree, exit code, output); with ``timeline``,
+    the run's ``phases`` are appended to it."""
+    return timed_together([argv], cwd, env, timeline)
 
 
-def timed_together(argvs: Sequence[Sequence[str]], cwd: Path,
-                   env: dict[str, str]) -> tuple[float, float, int, str]:
+def timed_together(argvs: Sequence[Sequence[str]], cwd: Path, env: dict[str, str],
+                   timeline: list[tuple[float, float, float]] | None = None
+                   ) -> tuple[float, float, int, str]:
     """``timed`` of commands started at the same moment, until the last has ended; the exit
-    code and output are the first command's."""
+    code, output and phases are the first command's."""
     with tempfile.TemporaryFile() as first, tempfile.TemporaryFile() as rest:
         # files, not pipes: a pipe nobody reads while the first command runs could fill and
         # stall the others
@@ -69,9 +73,19 @@ def timed_together(argvs: Sequence[Sequence[str]], cwd: Path,
         start = time.perf_counter()
         procs = [subprocess.Popen(argv, cwd=cwd, env=env, stdout=first if i == 0 else rest,
                                   stderr=subprocess.STDOUT) for i, argv in enumerate(argvs)]
+        watch = NodeWatch(procs[0].pid) if timeline is not None else None
+        if watch is not None:
+            watch.start()
         for proc in procs:
             proc.wait()  # no timeout: Popen.wait(timeout) wakes 20 times a second, beside the tools
-        wall = time.perf_counter() - start
+        ended = time.perf_counter()
+        wall = ended - start
+        if watch is not None and timeline is not None:
+            watch.done.set()
+            watch.join()
+            got = phases(watch, start, ended)
+            if got is not None:
+                timeline.append(got)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         first.seek(0)
         output = first.read().decode("utf-8", "replace")
@@ -80,33 +94,73 @@ def timed_together(argvs: Sequence[Sequence[str]], cwd: Path,
 
 
 GOAL = 1.05
-#: ptrace stops only at these (``--seccomp-bpf``); no other system call is slowed down
-STRACE = ("strace", "-f", "-q", "-s", "256", "--seccomp-bpf", "-e", "trace=execve,exit_group", "-ttt", "-o")
+#: seconds between two looks at Node's /proc entry (its end), and at /proc for it (its start)
+LOOK, SCAN = 0.005, 0.05
 
 
-def phases(trace: str) -> tuple[float, float, float] | None:
+class NodeWatch(threading.Thread):
+    """Finds the Node process running pyright's ``index.js`` that ``parent`` starts, and
+    records when it started (the kernel's start time, in clock ticks since boot) and when it
+    ended (seen from here)."""
+
+    def __init__(self, parent: int) -> None:
+        super().__init__(daemon=True)
+        self.parent = parent
+        self.parent_start = _start_ticks(parent)
+        self.node_start: int | None = None
+        self.node_end: float | None = None
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        pid = None
+        while pid is None and not self.done.is_set():
+            pid = self._find()
+            if pid is None:
+                self.done.wait(SCAN)
+        if pid is None:
+            return
+        while not self.done.is_set():
+            try:
+                with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+                    gone = fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+            except OSError:
+                gone = True
+            if gone:
+                self.node_end = time.perf_counter()
+                return
+            time.sleep(LOOK)
+
+    def _find(self) -> int | None:
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                    if b"index.js" not in fh.read():
+                        continue
+                with open(f"/proc/{entry}/stat", encoding="ascii") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.parent:
+                self.node_start = int(fields[19])
+                return int(entry)
+        return None
+
+
+def _start_ticks(pid: int) -> int:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+        return int(fh.read().rsplit(")", 1)[1].split()[19])
+
+
+def phases(watch: NodeWatch, started: float, ended: float) -> tuple[float, float, float] | None:
     """(exec to pyright's Node process, that process's life, its end to the command's end), in
-    seconds, from an ``strace -f -ttt`` of one command; None if no Node ran ``index.js``."""
-    lines = [line.split(None, 2) for line in trace.splitlines()]
-    lines = [parts for parts in lines if len(parts) == 3]
-    if not lines:
+    seconds; None if no Node ran ``index.js``."""
+    if watch.node_start is None or watch.node_end is None:
         return None
-    first_pid, start = lines[0][0], float(lines[0][1])
-    node_pid = node_start = node_end = None
-    end = start
-    for pid, stamp, event in lines:
-        at = float(stamp)
-        if (node_pid is None and event.startswith("execve(") and "index.js" in event
-                and "ENOENT" not in event):
-            node_pid, node_start = pid, at
-        elif event.startswith("+++ exited") or event.startswith("+++ killed"):
-            if pid == node_pid:
-                node_end = at
-            if pid == first_pid:
-                end = at
-    if node_start is None or node_end is None:
-        return None
-    return node_start - start, node_end - node_start, end - node_end
+    start = (watch.node_start - watch.parent_start) / os.sysconf("SC_CLK_TCK")
+    end = ended - watch.node_end
+    return start, ended - started - start - end, end
 
 
 def interval(ratios: Sequence[float], resamples: int = 2000) -> tuple[float, float]:
@@ -144,8 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--beside", action="store_true",
                         help="also time pyright with the other guardrails running beside it")
     parser.add_argument("--timeline", action="store_true",
-                        help="run pyright and the guardrails under strace and split their wall "
-                             "time into start-up, pyright and the end")
+                        help="split the wall time of pyright and the guardrails run into start-up, "
+                             "pyright and the end (Linux)")
     opts = parser.parse_args(argv)
     results: dict[str, tuple[float, float, tuple[float, float]]] = {}
     for package in opts.package or ["rich==13.7.1"]:
@@ -211,12 +265,11 @@ def measure(package: str, opts: argparse.Namespace,
         names = [*commands, *(together if opts.beside else ())]
         wall: dict[str, list[float]] = {name: [] for name in names}
         cpu: dict[str, list[float]] = {name: [] for name in names}
-        strace = shutil.which("strace") if opts.timeline else None
-        if opts.timeline and strace is None:
-            print("--timeline needs strace on PATH", file=sys.stderr)
+        if opts.timeline and not os.path.isdir("/proc/self"):
+            print("--timeline reads /proc (Linux)", file=sys.stderr)
             return 2
         split: dict[str, list[tuple[float, float, float]]] = (
-            {"pyright": [], guarded: []} if strace else {})
+            {"pyright": [], guarded: []} if opts.timeline else {})
         ratios: list[float] = []
         print(f"\ntree: {package} ({sum(1 for _ in tree.rglob('*.py'))} .py files) at {tree}")
         print(f"tools: {_process.tool_version(ruff)}, pyright via {pyright}, {os.cpu_count()} CPUs")
@@ -225,18 +278,12 @@ def measure(package: str, opts: argparse.Namespace,
         for r in range(opts.rounds):
             order = counterbalanced(names, r)
             for name in order:
-                trace = workdir / "trace"
-                argv = ([strace, *STRACE[1:], str(trace), *commands[name]]
-                        if strace and name in split else commands.get(name))
                 seconds, cpu_seconds, code, output = (
-                    timed(argv, tree, env) if argv is not None
+                    timed(commands[name], tree, env, split.get(name)) if name in commands
                     else timed_together(together[name], tree, env))
-                if strace and name in split:
-                    got = phases(trace.read_text(encoding="utf-8", errors="replace"))
-                    if got is None:
-                        print(f"no pyright process in the trace of {name}", file=sys.stderr)
-                        return 1
-                    split[name].append(got)
+                if name in split and len(split[name]) != len(wall[name]) + 1:
+                    print(f"no pyright process seen in {name}", file=sys.stderr)
+                    return 1
                 wall[name].append(seconds)
                 cpu[name].append(cpu_seconds)
                 print(f"  round {r + 1}: {name:<32} {seconds:7.2f} s wall {cpu_seconds:7.2f} s CPU"
