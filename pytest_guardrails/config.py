@@ -42,17 +42,26 @@ else:  # pragma: no cover
 PREFIX = "tool.guardrails"
 
 
+#: characters of a TOML text kept parsed by ``load_toml``: a pyproject.toml has a few thousand,
+#: and the files read may each have up to ``DEFAULT_MAX_FILE_SIZE`` (eight of those kept parsed
+#: would hold gigabytes)
+REMEMBERED_TOML = 256 * 1024
+
+
 def load_toml(text: str) -> dict[str, Any]:
     """``tomllib.loads(text)``, parsed once per process for each distinct text: the anchor
     alone is read by the settings, the cache key, ruff's and pyright's config lookups and
     several guardrails. Each caller gets a copy of its own (some change what they get); errors
-    are raised each time, as by ``tomllib``."""
+    are raised each time, as by ``tomllib``. A text over ``REMEMBERED_TOML`` is parsed each time."""
+    if len(text) > REMEMBERED_TOML:
+        return tomllib.loads(text)
     return copy.deepcopy(_parsed_toml(text))
 
 
 @functools.lru_cache(maxsize=8)
 def _parsed_toml(text: str) -> dict[str, Any]:
     return tomllib.loads(text)
+
 
 GLOBAL_OPTIONS: dict[str, Option] = {
     "mode": MODE,

@@ -394,6 +394,9 @@ def test_a_toml_text_is_parsed_once_and_each_caller_gets_its_own_copy() -> None:
     for _ in range(2):  # an error is raised each time, never remembered as a result
         with pytest.raises(config.tomllib.TOMLDecodeError):
             config.load_toml("[tool.guardrails\n")
+    big = "x = 1\n" + "#" * config.REMEMBERED_TOML
+    assert config.load_toml(big) == config.load_toml(big) == {"x": 1}
+    assert config._parsed_toml.cache_info().currsize == 1  # pyright: ignore[reportPrivateUsage]
 
 
 def test_waiver_skips_with_its_reason(dirty: Backend) -> None:
