@@ -321,8 +321,12 @@ class EarlyStart:
             if self._cached(run, name):
                 continue
             inv = self._capture(run)
-            if inv is not None:
+            if inv is None:
+                continue
+            try:
                 self._start(inv)
+            except (OSError, RuntimeError):  # no temporary directory, no thread: the item runs it
+                continue
 
     def _cached(self, run: Run, name: str) -> bool:
         cache = self.plugin.cache

@@ -188,6 +188,18 @@ def test_ctrl_c_as_the_tool_starts_leaves_no_process(typed: Backend, venv: Env,
     assert not [p for p in started if alive(p)], out
 
 
+def test_without_a_temporary_directory_the_item_runs_the_tool(
+        typed: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> str:
+        raise PermissionError(13, "Permission denied", "/tmp")
+
+    monkeypatch.setattr(early.tempfile, "mkdtemp", refuse)
+    result = typed.run("--guardrails-only", "--guardrails-mode=strict")  # no -k: it turns the early start off
+    assert result.ret == 1, result.stdout.str()
+    result.stdout.fnmatch_lines(["*app/bad.py:3:10: reportAssignmentType*"])
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+
+
 def test_timeout_of_an_early_run(typed: Backend, venv: Env, tmp_path: Path) -> None:
     """The controller stops the tool at its timeout; the item reports it as a run of its own."""
     if not Path("/proc/self/stat").exists():
