@@ -53,17 +53,18 @@ from _sdist import sdist_repo
 
 from pytest_guardrails import _process
 
-
-def timed(argv: Sequence[str], cwd: Path, env: dict[str, str],
-          timeline: list[tuple[float, float, float]] | None = None) -> tuple[float, float, int, str]:
-    """(wall seconds, CPU seconds of the process tree, exit code, output); with ``timeline``,
-    the run's ``phases`` are appended to it."""
-    return timed_together([argv], cwd, env, timeline)
+Phases = tuple[float, float, float]
 
 
-def timed_together(argvs: Sequence[Sequence[str]], cwd: Path, env: dict[str, str],
-                   timeline: list[tuple[float, float, float]] | None = None
-                   ) -> tuple[float, float, int, str]:
+def timed(argv: Sequence[str], cwd: Path, env: dict[str, str], *, node: bool = False
+          ) -> tuple[float, float, int, str, Phases | None]:
+    """(wall seconds, CPU seconds of the process tree, exit code, output, and with ``node`` the
+    run's ``phases``)."""
+    return timed_together([argv], cwd, env, node=node)
+
+
+def timed_together(argvs: Sequence[Sequence[str]], cwd: Path, env: dict[str, str], *,
+                   node: bool = False) -> tuple[float, float, int, str, Phases | None]:
     """``timed`` of commands started at the same moment, until the last has ended; the exit
     code, output and phases are the first command's."""
     with tempfile.TemporaryFile() as first, tempfile.TemporaryFile() as rest:
@@ -73,24 +74,23 @@ def timed_together(argvs: Sequence[Sequence[str]], cwd: Path, env: dict[str, str
         start = time.perf_counter()
         procs = [subprocess.Popen(argv, cwd=cwd, env=env, stdout=first if i == 0 else rest,
                                   stderr=subprocess.STDOUT) for i, argv in enumerate(argvs)]
-        watch = NodeWatch(procs[0].pid) if timeline is not None else None
+        watch = NodeWatch(procs[0].pid) if node else None
         if watch is not None:
             watch.start()
         for proc in procs:
             proc.wait()  # no timeout: Popen.wait(timeout) wakes 20 times a second, beside the tools
         ended = time.perf_counter()
         wall = ended - start
-        if watch is not None and timeline is not None:
+        got = None
+        if watch is not None:
             watch.done.set()
             watch.join()
             got = phases(watch, start, ended)
-            if got is not None:
-                timeline.append(got)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         first.seek(0)
         output = first.read().decode("utf-8", "replace")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, procs[0].returncode, output
+    return wall, cpu, procs[0].returncode, output, got
 
 
 GOAL = 1.05
@@ -106,7 +106,7 @@ class NodeWatch(threading.Thread):
     def __init__(self, parent: int) -> None:
         super().__init__(daemon=True)
         self.parent = parent
-        self.parent_start = _start_ticks(parent)
+        self.parent_start = int(_stat(parent)[19])
         self.node_start: int | None = None
         self.node_end: float | None = None
         self.done = threading.Event()
@@ -121,8 +121,7 @@ class NodeWatch(threading.Thread):
             return
         while not self.done.is_set():
             try:
-                with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-                    gone = fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+                gone = _stat(pid)[0] == "Z"
             except OSError:
                 gone = True
             if gone:
@@ -138,8 +137,7 @@ class NodeWatch(threading.Thread):
                 with open(f"/proc/{entry}/cmdline", "rb") as fh:
                     if b"index.js" not in fh.read():
                         continue
-                with open(f"/proc/{entry}/stat", encoding="ascii") as fh:
-                    fields = fh.read().rsplit(")", 1)[1].split()
+                fields = _stat(int(entry))
             except OSError:
                 continue
             if int(fields[1]) == self.parent:
@@ -148,12 +146,14 @@ class NodeWatch(threading.Thread):
         return None
 
 
-def _start_ticks(pid: int) -> int:
+def _stat(pid: int) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command name: state, ppid, ... (field 22 of
+    proc(5), the start time in clock ticks, is index 19)."""
     with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-        return int(fh.read().rsplit(")", 1)[1].split()[19])
+        return fh.read().rsplit(")", 1)[1].split()
 
 
-def phases(watch: NodeWatch, started: float, ended: float) -> tuple[float, float, float] | None:
+def phases(watch: NodeWatch, started: float, ended: float) -> Phases | None:
     """(exec to pyright's Node process, that process's life, its end to the command's end), in
     seconds; None if no Node ran ``index.js``."""
     if watch.node_start is None or watch.node_end is None:
@@ -215,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def print_timeline(split: dict[str, list[tuple[float, float, float]]], guarded: str,
+def print_timeline(split: dict[str, list[Phases]], guarded: str,
                    raw_wall: Sequence[float]) -> None:
     """The medians of each command's three phases, and of each round's differences."""
     print("\ntimeline (medians, seconds): exec to pyright's start | pyright | its end to exit")
@@ -268,7 +268,7 @@ def measure(package: str, opts: argparse.Namespace,
         if opts.timeline and not os.path.isdir("/proc/self"):
             print("--timeline reads /proc (Linux)", file=sys.stderr)
             return 2
-        split: dict[str, list[tuple[float, float, float]]] = (
+        split: dict[str, list[Phases]] = (
             {"pyright": [], guarded: []} if opts.timeline else {})
         ratios: list[float] = []
         print(f"\ntree: {package} ({sum(1 for _ in tree.rglob('*.py'))} .py files) at {tree}")
@@ -278,12 +278,14 @@ def measure(package: str, opts: argparse.Namespace,
         for r in range(opts.rounds):
             order = counterbalanced(names, r)
             for name in order:
-                seconds, cpu_seconds, code, output = (
-                    timed(commands[name], tree, env, split.get(name)) if name in commands
+                seconds, cpu_seconds, code, output, got = (
+                    timed(commands[name], tree, env, node=name in split) if name in commands
                     else timed_together(together[name], tree, env))
-                if name in split and len(split[name]) != len(wall[name]) + 1:
-                    print(f"no pyright process seen in {name}", file=sys.stderr)
-                    return 1
+                if name in split:
+                    if got is None:
+                        print(f"no pyright process seen in {name}", file=sys.stderr)
+                        return 1
+                    split[name].append(got)
                 wall[name].append(seconds)
                 cpu[name].append(cpu_seconds)
                 print(f"  round {r + 1}: {name:<32} {seconds:7.2f} s wall {cpu_seconds:7.2f} s CPU"
