@@ -166,13 +166,16 @@ def _git_finish(proc: subprocess.Popen[bytes], *, check: bool = True) -> list[st
 
 def _anchor_without_guardrails(path: Path) -> str:
     """The anchor's content minus ``[tool.guardrails]`` (the settings carry what matters of
-    it); its blob id if it is not valid TOML."""
+    it); its blob id if it is not valid TOML, or not one the shared read path opens (a symlink
+    out, a FIFO, too big: the settings refuse those first)."""
     from pytest_guardrails.config import load_toml
+    from pytest_guardrails.fs import Unreadable
+    from pytest_guardrails.fs import read_file
     from pytest_guardrails.options import as_table
 
     try:
-        doc = load_toml(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        doc = load_toml(read_file(path.name, path.parent).decode("utf-8"))
+    except (Unreadable, OSError, UnicodeDecodeError, ValueError, RecursionError):
         return blob_id(str(path))
     tool = as_table(doc.get("tool"))
     if tool is not None:
